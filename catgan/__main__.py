@@ -1,0 +1,5 @@
+import sys
+
+from catgan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""`catgan` sub-commands. Each is a thin wrapper over a function you can call from Python."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _set_values(pairs):
+    out = {}
+    for pair in pairs or []:
+        key, _, value = pair.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_prepare(a):
+    if a.source == "synthetic":
+        from catgan.data.dataset import make_synthetic
+        ds = make_synthetic(a.out, a.n, a.size, a.seed, originals=a.originals)
+        return {"out": str(ds.path), "images": len(ds)}
+    if a.source == "stickers":
+        from catgan.data.stickers import prepare_stickers
+        return prepare_stickers(a.src, a.out, a.size, variants=a.variants, seed=a.seed)
+    from catgan.data.catfaces import prepare_cat_faces
+    summary = prepare_cat_faces(a.src, a.out, a.size, a.min_size)
+    summary.pop("dropped_files")
+    return summary
+
+
+def cmd_train(a):
+    from catgan.train.trainer import TrainConfig, train
+    cfg = TrainConfig(model=a.model, data=a.data, out=a.out, preset=a.preset, steps=a.steps,
+                      resolution=a.resolution, batch=a.batch, lr=a.lr, seed=a.seed, log_every=a.log_every,
+                      sample_every=a.sample_every, checkpoint_every=a.checkpoint_every, bf16=a.bf16,
+                      device=a.device, threads=a.threads, overrides=_set_values(a.set))
+    return train(cfg)
+
+
+def cmd_export(a):
+    from catgan.zoo import export_run
+    return {"model": str(export_run(a.run, a.out))}
+
+
+def cmd_sample(a):
+    from catgan import load_generator
+    from catgan.media import grid_png
+    from catgan.io import atomic_write_bytes
+    g = load_generator(a.checkpoint)
+    atomic_write_bytes(a.out, grid_png(g.generate(g.latents(a.seed, a.n)), cols=a.cols))
+    return {"out": a.out}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="catgan", description="Train, explore and audit cat-generating GANs.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    pr = sub.add_parser("prepare", help="make a dataset folder (images.npy + dataset.json)")
+    psub = pr.add_subparsers(dest="source", required=True)
+    s = psub.add_parser("synthetic", help="render procedural sticker cats")
+    s.add_argument("--out", required=True)
+    s.add_argument("--n", type=int, default=10_000)
+    s.add_argument("--size", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--originals", type=int, default=None,
+                   help="render only this many unique stickers and augment them up to --n")
+    s = psub.add_parser("stickers", help="a folder of sticker images")
+    s.add_argument("src")
+    s.add_argument("--out", required=True)
+    s.add_argument("--size", type=int, default=64)
+    s.add_argument("--variants", type=int, default=8, help="augmented copies per original")
+    s.add_argument("--seed", type=int, default=0)
+    s = psub.add_parser("cat-faces", help="the CAT dataset (CAT_00..CAT_06 with .cat landmarks)")
+    s.add_argument("src")
+    s.add_argument("--out", required=True)
+    s.add_argument("--size", type=int, default=128)
+    s.add_argument("--min-size", type=int, default=128)
+    pr.set_defaults(fn=cmd_prepare)
+
+    t = sub.add_parser("train", help="train a GAN into a run folder (resumes if the folder has a checkpoint)")
+    t.add_argument("--model", choices=["began", "pgwgan", "dcgan"], required=True)
+    t.add_argument("--data", default="stickers", help="a prepared dataset folder, or 'stickers' (embedded)")
+    t.add_argument("--out", required=True)
+    t.add_argument("--preset", default="cpu", choices=["cpu", "paper"])
+    t.add_argument("--steps", type=int, default=4000)
+    t.add_argument("--resolution", type=int, default=64)
+    t.add_argument("--batch", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--log-every", type=int, default=10)
+    t.add_argument("--sample-every", type=int, default=250)
+    t.add_argument("--checkpoint-every", type=int, default=500)
+    t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (about 2x faster on recent CPUs)")
+    t.add_argument("--device")
+    t.add_argument("--threads", type=int)
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a family config value")
+    t.set_defaults(fn=cmd_train)
+
+    e = sub.add_parser("export", help="a finished run -> a shippable model folder")
+    e.add_argument("run")
+    e.add_argument("--out", required=True)
+    e.set_defaults(fn=cmd_export)
+
+    s = sub.add_parser("sample", help="a PNG grid of samples from a checkpoint")
+    s.add_argument("checkpoint")
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--n", type=int, default=16)
+    s.add_argument("--cols", type=int, default=4)
+    s.set_defaults(fn=cmd_sample)
+
+    from catgan.audit.cli import add_audit_commands
+    add_audit_commands(sub)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.fn(args)
+    except (ValueError, FileNotFoundError, NotADirectoryError, RuntimeError) as e:
+        print(f"catgan: error: {e}", file=sys.stderr)
+        return 2
+    if result is not None:
+        print(json.dumps(result, indent=2, default=str))
+    return 0

@@ -1,0 +1,44 @@
+"""`catgan prepare stickers`: a folder of sticker images -> a prepared dataset."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from catgan.data.augment import AugmentConfig, augment_many
+from catgan.data.dataset import DatasetError, write_dataset
+from catgan.data.images import IMAGE_SUFFIXES, BadImage, list_images, on_white, open_image, square_on_white
+
+WORK_SIDE = 256   # originals are normalised to this before augmentation
+
+
+def prepare_stickers(src: str | Path, out: str | Path, size: int = 64, variants: int = 8, seed: int = 0,
+                     cfg: AugmentConfig = AugmentConfig(), progress: bool = True) -> dict:
+    """Each usable image gives itself plus `variants` augmented copies. Returns a summary."""
+    files = list_images(src)
+    originals, names, skipped = [], [], []
+    for f in tqdm(files, desc="reading stickers", disable=not progress, leave=False):
+        if f.suffix.lower() not in IMAGE_SUFFIXES:
+            skipped.append((str(f), f"not an image type ({f.suffix or 'no suffix'})"))
+            continue
+        try:
+            im = square_on_white(on_white(open_image(f)))
+        except BadImage as e:
+            skipped.append((str(f), str(e).split(": ", 1)[-1]))
+            continue
+        originals.append(np.asarray(im.resize((WORK_SIDE, WORK_SIDE))))
+        names.append(str(f.relative_to(src)))
+    summary = {"source": str(src), "kept": len(originals), "skipped": skipped,
+               "skipped_by_reason": dict(Counter(r for _, r in skipped))}
+    if not originals:
+        raise DatasetError(f"no usable images in {src} ({len(files)} files, {len(skipped)} skipped); "
+                           "add PNG/JPEG stickers to the folder")
+    n = len(originals) * (1 + variants)
+    images, parent = augment_many(np.stack(originals), n, size, np.random.default_rng(seed), cfg, progress=progress)
+    write_dataset(out, images, {"source": "stickers", "originals": names, "parent": parent,
+                                "variants": variants, "seed": seed, "augment": vars(cfg) | {"zoom": list(cfg.zoom)},
+                                "skipped": skipped})
+    summary["images"] = n
+    return summary

@@ -1,0 +1,89 @@
+"""`load_generator`: a checkpoint -> a ready-to-sample generator (eval mode, best device)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from catgan.models import get_family
+from catgan.train.checkpoint import CheckpointError, load_checkpoint
+from catgan.train.trainer import pick_device
+
+
+def _subdict(tensors: dict, prefix: str) -> dict:
+    return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def _build(path, family, net_cls, cfg, state: dict):
+    if not state:
+        raise CheckpointError(f"{path}: holds no weights for this net")
+    try:
+        net = net_cls(**cfg)
+        net.load_state_dict(state)
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: weights do not match a {family.name} net with its config "
+                              f"({str(e).splitlines()[0]})")
+    return net
+
+
+@dataclass
+class LoadedGenerator:
+    path: Path
+    family: str
+    resolution: int
+    latent_dim: int
+    meta: dict
+    net: torch.nn.Module
+    device: torch.device
+    critic: torch.nn.Module | None = None
+    batch: int = 64
+
+    def latents(self, seed: int, n: int = 1) -> np.ndarray:
+        """The standard latents of a seed: N(0, 1), reproducible on every machine."""
+        g = torch.Generator().manual_seed(int(seed))
+        return torch.randn(n, self.latent_dim, generator=g).numpy()
+
+    @torch.inference_mode()
+    def generate(self, z) -> np.ndarray:
+        """Latents (N x latent_dim) -> uint8 images N x H x W x 3."""
+        z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, self.latent_dim)
+        kw = self.meta.get("sample_kwargs", {})
+        out = []
+        for i in range(0, len(z), self.batch):
+            x = self.net(z[i:i + self.batch].to(self.device), **kw).float()
+            if x.shape[-1] != self.resolution:
+                x = torch.nn.functional.interpolate(x, size=self.resolution, mode="nearest")
+            out.append(((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu())
+        return torch.cat(out).numpy() if out else np.zeros((0, self.resolution, self.resolution, 3), np.uint8)
+
+    @torch.inference_mode()
+    def realism(self, images: np.ndarray) -> np.ndarray:
+        """The model's own judgement of each image (higher = more real); needs the critic."""
+        if self.critic is None:
+            raise ValueError(f"{self.path.name} ships no discriminator, so its samples cannot be ranked by it")
+        x = torch.as_tensor(images).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(self.device)
+        kw = self.meta.get("sample_kwargs", {})
+        fam = get_family(self.family)
+        return torch.cat([fam.realism(lambda v: self.critic(v, **kw), x[i:i + self.batch])
+                          for i in range(0, len(x), self.batch)]).cpu().numpy()
+
+
+def load_generator(path: str | Path, device: str | torch.device | None = None,
+                   with_critic: bool = False) -> LoadedGenerator:
+    path = Path(path)
+    tensors, meta = load_checkpoint(path)
+    try:
+        family = get_family(meta["family"])
+    except ValueError as e:
+        raise CheckpointError(f"{path}: {e}")
+    cfg = meta["config"]
+    dev = pick_device(device) if not isinstance(device, torch.device) else device
+    net_name = meta.get("sample_net", family.sample_net)
+    net = _build(path, family, family.Generator, cfg, _subdict(tensors, net_name)).to(dev).eval()
+    critic = None
+    if with_critic and _subdict(tensors, "D"):
+        critic = _build(path, family, family.Discriminator, cfg, _subdict(tensors, "D")).to(dev).eval()
+    return LoadedGenerator(path, family.name, int(meta["resolution"]), int(meta["latent_dim"]), meta, net, dev,
+                           critic)

@@ -1,0 +1,83 @@
+"""What every GAN family shares: building nets from a config, optimisers, DDP wrapping, state."""
+from __future__ import annotations
+
+import contextlib
+
+import torch
+import torch.nn as nn
+
+
+class Family:
+    """A GAN family: its nets (G, D and maybe an EMA G), optimisers, and one training step.
+
+    Subclasses set `name`, `presets`, `Generator`, `Discriminator`, and implement
+    `train_step(real, gen, step) -> dict of floats` and `realism(D, images)`.
+    """
+    name = ""
+    presets: dict = {}
+    sample_net = "G"              # which net `load_generator` samples from
+
+    def __init__(self, cfg: dict, device="cpu", ddp: bool = False, bf16: bool = False):
+        self.cfg, self.device, self.ddp, self.bf16 = dict(cfg), torch.device(device), ddp, bf16
+        self.nets = self.build_nets()
+        for m in self.nets.values():
+            m.to(self.device).to(memory_format=torch.channels_last)
+        self.opt = {k: self.make_optimizer(k) for k in ("G", "D")}
+        self.G_train, self.D_train = self.wrap(self.G), self.wrap(self.D)
+
+    # --- construction -------------------------------------------------
+    @classmethod
+    def config(cls, preset: str = "cpu", **overrides) -> dict:
+        if preset not in cls.presets:
+            raise ValueError(f"unknown preset '{preset}' for {cls.name}; choose from {sorted(cls.presets)}")
+        cfg = {**cls.presets[preset], "preset": preset}
+        cfg.update({k: v for k, v in overrides.items() if v is not None})
+        return cfg
+
+    def build_nets(self) -> dict[str, nn.Module]:
+        return {"G": self.Generator(**self.cfg), "D": self.Discriminator(**self.cfg)}
+
+    def make_optimizer(self, which: str) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.nets[which].parameters(), lr=self.cfg["lr"], betas=tuple(self.cfg["betas"]))
+
+    def wrap(self, net: nn.Module) -> nn.Module:
+        if not self.ddp:
+            return net
+        from torch.nn.parallel import DistributedDataParallel
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(net, device_ids=ids, find_unused_parameters=True)
+
+    @property
+    def G(self):
+        return self.nets["G"]
+
+    @property
+    def D(self):
+        return self.nets["D"]
+
+    def autocast(self):
+        if not self.bf16:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    # --- the parts a family may override -------------------------------
+    def begin_step(self, step: int) -> None:
+        """Schedules that depend only on the step (fade-in, annealing, lr decay)."""
+
+    def extra_state(self) -> dict:
+        """JSON-able training state beyond weights and optimisers (e.g. BEGAN's k_t)."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    def sample_kwargs(self) -> dict:
+        """Arguments the sampling net needs besides z (e.g. the growing GAN's level and alpha)."""
+        return {}
+
+    def train_step(self, real: torch.Tensor, gen: torch.Generator, step: int) -> dict:
+        raise NotImplementedError
+
+    @staticmethod
+    def realism(D: nn.Module, images: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError

@@ -1,0 +1,163 @@
+"""BEGAN (Berthelot et al. 2017) as the Pusheen seed used it.
+
+D is an autoencoder; its L1 reconstruction error is the "energy" of an image.
+An equilibrium term k_t keeps D from overpowering G. Convolutions are stride 1,
+with nearest-neighbour upsampling in G and 2x2 average pooling in D, leaky ReLU
+0.2 and batch norm; each stage repeats its conv 2-4 times with a vanishing
+residual: out = c * x + f(x), c annealed from 1 to 0, so training starts as a
+ResNet (easy gradients) and ends as plain convolutions.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from catgan.models.base import Family
+
+PRESETS = {
+    # Channels double per stage counting from the image end: the seed's order
+    # (32 at 8x8 ... 256 at 64x64) costs ~10x more FLOPs than this 2-core CPU can afford.
+    "cpu": dict(latent_dim=100, g_channels=[128, 64, 48, 32], d_channels=32, hidden=64, repeats=2,
+                batch=32, lr=2e-4, lr_floor=2e-5, lr_halve_every=6000, betas=(0.5, 0.999),
+                gamma=0.5, lambda_k=0.001, vanish_steps=2000),
+    "paper": dict(latent_dim=100, g_channels=[32, 64, 128, 256], d_channels=64, hidden=128, repeats=3,
+                  batch=16, lr=1e-4, lr_floor=2e-5, lr_halve_every=30000, betas=(0.5, 0.999),
+                  gamma=0.5, lambda_k=0.001, vanish_steps=16000),
+}
+BASE = 8   # G starts from an 8x8 map; D encodes down to 8x8
+
+
+class VanishingResidual(nn.Module):
+    """`repeats` conv-BN-LReLU layers, each with a skip connection whose weight c fades to 0."""
+
+    def __init__(self, cin, cout, repeats):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(cin if i == 0 else cout, cout, 3, 1, 1), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2))
+            for i in range(repeats))
+        self.register_buffer("c", torch.ones(()))
+
+    def forward(self, x):
+        for layer in self.layers:
+            y = layer(x)
+            x = y + self.c * x if x.shape == y.shape else y
+        return x
+
+
+def _stages(resolution):
+    n = int(math.log2(resolution // BASE)) + 1
+    if BASE * 2 ** (n - 1) != resolution or n < 2:
+        raise ValueError(f"BEGAN resolution must be a power of two >= 16, got {resolution}")
+    return n
+
+
+def _channels(g_channels, n):
+    return [g_channels[min(i, len(g_channels) - 1)] for i in range(n)]
+
+
+class Decoder(nn.Module):
+    """latent -> image; G, and the second half of D."""
+
+    def __init__(self, resolution, latent_dim, channels, repeats, out_act):
+        super().__init__()
+        n = _stages(resolution)
+        ch = _channels(channels, n)
+        self.fc = nn.Linear(latent_dim, ch[0] * BASE * BASE)
+        self.stages = nn.ModuleList(VanishingResidual(ch[max(i - 1, 0)], ch[i], repeats) for i in range(n))
+        self.to_rgb = nn.Conv2d(ch[-1], 3, 3, 1, 1)
+        self.out_act = out_act
+
+    def forward(self, z):
+        x = self.fc(z).view(len(z), -1, BASE, BASE)
+        for i, stage in enumerate(self.stages):
+            if i > 0:
+                x = F.interpolate(x, scale_factor=2, mode="nearest")
+            x = stage(x)
+        x = self.to_rgb(x)
+        return torch.tanh(x) if self.out_act else x
+
+
+class Generator(Decoder):
+    def __init__(self, resolution=64, latent_dim=100, g_channels=(128, 64, 48, 32), repeats=2, **_):
+        super().__init__(resolution, latent_dim, list(g_channels), repeats, out_act=True)
+
+
+class Discriminator(nn.Module):
+    """Autoencoder: image -> `hidden` code -> image."""
+
+    def __init__(self, resolution=64, d_channels=32, hidden=64, repeats=2, **_):
+        super().__init__()
+        n = _stages(resolution)
+        self.from_rgb = nn.Sequential(nn.Conv2d(3, d_channels, 3, 1, 1), nn.LeakyReLU(0.2))
+        self.enc = nn.ModuleList(VanishingResidual(d_channels, d_channels, repeats) for _ in range(n))
+        self.fc = nn.Linear(d_channels * BASE * BASE, hidden)
+        self.dec = Decoder(resolution, hidden, [d_channels], repeats, out_act=False)
+
+    def forward(self, x):
+        h = self.from_rgb(x)
+        for i, stage in enumerate(self.enc):
+            h = stage(h)
+            if i < len(self.enc) - 1:
+                h = F.avg_pool2d(h, 2)
+        return self.dec(self.fc(h.flatten(1)))
+
+
+def recon_error(D, x):
+    """Per-image L1 reconstruction error: BEGAN's L(v)."""
+    return (D(x).float() - x.float()).abs().mean(dim=(1, 2, 3))
+
+
+class BEGAN(Family):
+    name = "began"
+    presets = PRESETS
+    Generator, Discriminator = Generator, Discriminator
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.k = 0.0
+
+    def begin_step(self, step):
+        c = max(0.0, 1.0 - step / max(1, self.cfg["vanish_steps"]))
+        for net in self.nets.values():
+            for m in net.modules():
+                if isinstance(m, VanishingResidual):
+                    m.c.fill_(c)
+        lr = max(self.cfg["lr_floor"], self.cfg["lr"] * 0.5 ** (step // self.cfg["lr_halve_every"]))
+        for opt in self.opt.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
+
+    def train_step(self, real, gen, step):
+        z = torch.randn(real.shape[0], self.cfg["latent_dim"], generator=gen).to(self.device)
+        with self.autocast():
+            fake = self.G_train(z)
+            l_real = recon_error(self.D_train, real).mean()
+            l_fake = recon_error(self.D_train, fake.detach()).mean()
+            loss_d = l_real - self.k * l_fake
+        self.opt["D"].zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt["D"].step()
+        with self.autocast():
+            loss_g = recon_error(self.D, fake).mean()
+        self.opt["G"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt["G"].step()
+        lr_, lf = l_real.item(), l_fake.item()
+        balance = self.cfg["gamma"] * lr_ - lf
+        self.k = min(1.0, max(0.0, self.k + self.cfg["lambda_k"] * balance))
+        return {"L_real": lr_, "L_fake": lf, "loss_G": loss_g.item(), "k_t": self.k,
+                "M_global": lr_ + abs(balance), "lr": self.opt["G"].param_groups[0]["lr"]}
+
+    def extra_state(self):
+        return {"k": self.k}
+
+    def load_extra_state(self, state):
+        self.k = float(state.get("k", 0.0))
+
+    @staticmethod
+    def realism(D, images):
+        """Higher is more real: minus D's reconstruction error."""
+        return -recon_error(D, images)

@@ -1,0 +1,236 @@
+"""Progressive-growing WGAN-GP (Karras et al. 2018) as the cat-face seed used it.
+
+Both nets grow from 4x4 to the target resolution; each new block fades in with
+alpha 0 -> 1. Pixel norm, equalised learning rate, minibatch stddev, gradient
+penalty 10, drift 0.001, and an EMA copy of G that sampling uses.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from catgan.models.base import Family
+
+PRESETS = {
+    "cpu": dict(latent_dim=128, channels=[128, 128, 96, 64, 32, 16], batch=32, lr=1e-3, betas=(0.0, 0.99),
+                phase_steps=800, gp_weight=10.0, gp_every=4, drift=0.001, ema=0.999, group=4),
+    "paper": dict(latent_dim=512, channels=[512, 512, 512, 512, 256, 128, 64], batch=16, lr=1e-3,
+                  betas=(0.0, 0.99), phase_steps=50000, gp_weight=10.0, gp_every=1, drift=0.001, ema=0.999, group=4),
+}
+
+
+class EqConv(nn.Module):
+    """Conv with equalised learning rate: N(0,1) weights scaled by gain/sqrt(fan_in) at run time."""
+
+    def __init__(self, cin, cout, k, gain=math.sqrt(2)):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
+        self.bias = nn.Parameter(torch.zeros(cout))
+        self.scale, self.pad = gain / math.sqrt(cin * k * k), k // 2
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.pad)
+
+
+class EqLinear(nn.Module):
+    def __init__(self, cin, cout, gain=math.sqrt(2)):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin))
+        self.bias = nn.Parameter(torch.zeros(cout))
+        self.scale = gain / math.sqrt(cin)
+
+    def forward(self, x):
+        return F.linear(x, self.weight * self.scale, self.bias)
+
+
+def pixel_norm(x):
+    return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+
+
+def lrelu(x):
+    return F.leaky_relu(x, 0.2)
+
+
+def levels(resolution):
+    n = int(math.log2(resolution)) - 1          # 4x4 is level 0
+    if 2 ** (n + 1) != resolution or n < 1:
+        raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
+    return n
+
+
+def schedule(step, n_levels, phase_steps):
+    """(level, alpha) at a step: 4x4 stable, then fade + stable per level; the last level runs on."""
+    phase = step // phase_steps
+    if phase == 0:
+        return 0, 1.0
+    level = min((phase + 1) // 2, n_levels - 1)
+    if level < (phase + 1) // 2:                 # past the last fade: stay at the top
+        return level, 1.0
+    fading = phase % 2 == 1
+    return level, (step % phase_steps) / phase_steps if fading else 1.0
+
+
+class Generator(nn.Module):
+    def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 96, 64, 32, 16), **_):
+        super().__init__()
+        n = levels(resolution)
+        ch = list(channels)[:n]
+        self.fc = EqLinear(latent_dim, ch[0] * 16, gain=math.sqrt(2) / 4)
+        self.conv0 = EqConv(ch[0], ch[0], 3)
+        self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i - 1], ch[i], 3), EqConv(ch[i], ch[i], 3)])
+                                    for i in range(1, n))
+        self.to_rgb = nn.ModuleList(EqConv(c, 3, 1, gain=1.0) for c in ch)
+        self.n_levels = n
+
+    def forward(self, z, level=None, alpha=1.0):
+        level = self.n_levels - 1 if level is None else level
+        x = pixel_norm(lrelu(self.fc(pixel_norm(z)).view(len(z), -1, 4, 4)))
+        x = pixel_norm(lrelu(self.conv0(x)))
+        prev = x
+        for block in self.blocks[:level]:
+            prev = x
+            x = F.interpolate(x, scale_factor=2, mode="nearest")
+            for conv in block:
+                x = pixel_norm(lrelu(conv(x)))
+        rgb = self.to_rgb[level](x)
+        if level > 0 and alpha < 1.0:
+            low = F.interpolate(self.to_rgb[level - 1](prev), scale_factor=2, mode="nearest")
+            rgb = torch.lerp(low, rgb, alpha)
+        return rgb
+
+
+def minibatch_stddev(x, group):
+    """Append the mean std over groups of `group` consecutive samples as one feature map."""
+    n, c, h, w = x.shape
+    g = min(group, n)
+    if n % g:
+        g = 1
+    y = x.float().view(-1, g, c, h, w)
+    y = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))      # one value per group
+    y = y.to(x.dtype).repeat_interleave(g).view(n, 1, 1, 1).expand(n, 1, h, w)
+    return torch.cat([x, y], 1)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, resolution=64, channels=(128, 128, 96, 64, 32, 16), group=4, **_):
+        super().__init__()
+        n = levels(resolution)
+        ch = list(channels)[:n]
+        self.from_rgb = nn.ModuleList(EqConv(3, c, 1) for c in ch)
+        self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i], ch[i], 3), EqConv(ch[i], ch[i - 1], 3)])
+                                    for i in range(1, n))
+        self.final_conv = EqConv(ch[0] + 1, ch[0], 3)
+        self.final_fc = EqLinear(ch[0] * 16, ch[0])
+        self.out = EqLinear(ch[0], 1, gain=1.0)
+        self.n_levels, self.group = n, group
+
+    def forward(self, x, level=None, alpha=1.0):
+        level = self.n_levels - 1 if level is None else level
+        h = lrelu(self.from_rgb[level](x))
+        for i in range(level, 0, -1):
+            for conv in self.blocks[i - 1]:
+                h = lrelu(conv(h))
+            h = F.avg_pool2d(h, 2)
+            if i == level and alpha < 1.0:
+                low = lrelu(self.from_rgb[level - 1](F.avg_pool2d(x, 2)))
+                h = torch.lerp(low, h, alpha)
+        h = lrelu(self.final_conv(minibatch_stddev(h, self.group)))
+        h = lrelu(self.final_fc(h.flatten(1)))
+        return self.out(h).flatten()
+
+
+class PGWGAN(Family):
+    name = "pgwgan"
+    presets = PRESETS
+    sample_net = "G_ema"
+    Generator, Discriminator = Generator, Discriminator
+
+    def build_nets(self):
+        nets = super().build_nets()
+        nets["G_ema"] = copy.deepcopy(nets["G"]).requires_grad_(False)
+        return nets
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.level, self.alpha = 0, 1.0
+
+    def begin_step(self, step):
+        n = self.G.n_levels
+        level, self.alpha = schedule(step, n, self.cfg["phase_steps"])
+        if step > 0 and level != schedule(step - 1, n, self.cfg["phase_steps"])[0]:
+            self.opt = {k: self.make_optimizer(k) for k in ("G", "D")}    # fresh Adam per resolution
+        self.level = level
+
+    def sample_kwargs(self):
+        return {"level": self.level, "alpha": self.alpha}
+
+    def _reals(self, real):
+        """Real images at the current level, faded exactly as G's output is."""
+        size = 4 * 2 ** self.level
+        x = F.adaptive_avg_pool2d(real, size) if real.shape[-1] != size else real
+        if self.level > 0 and self.alpha < 1.0:
+            low = F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode="nearest")
+            x = torch.lerp(low, x, self.alpha)
+        return x
+
+    def train_step(self, real, gen, step):
+        n, kw = real.shape[0], self.sample_kwargs()
+        real = self._reals(real)
+        z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
+        eps = torch.rand(n, 1, 1, 1, generator=gen).to(self.device)
+        with torch.no_grad(), self.autocast():
+            fake = self.G(z, **kw)
+        # Lazy penalty (every `gp_every` steps, weight scaled up to match): the double backward
+        # through the critic costs ~3x a plain step on a CPU. gp_every=1 is the paper's recipe.
+        every = self.cfg.get("gp_every", 1)
+        penalise = step % every == 0
+        fake = fake.to(real.dtype)
+        parts = [real, fake]
+        if penalise:
+            x_hat = torch.lerp(real, fake, eps).requires_grad_(True)
+            parts.append(x_hat)
+        # One critic pass over real | fake | blend (groups for minibatch stddev never straddle them).
+        with self.autocast():
+            out = self.D_train(torch.cat(parts), **kw).float()
+        d_real, d_fake = out[:n], out[n:2 * n]
+        gp = torch.zeros((), device=self.device)
+        if penalise:
+            grad, = torch.autograd.grad(out[2 * n:].sum(), x_hat, create_graph=True)
+            grad_norm = (grad.float().pow(2).sum(dim=(1, 2, 3)) + 1e-12).sqrt()
+            gp = (grad_norm - 1).pow(2).mean()
+        drift = d_real.pow(2).mean()
+        wdist = d_real.mean() - d_fake.mean()
+        loss_d = -wdist + self.cfg["gp_weight"] * every * gp + self.cfg["drift"] * drift
+        self.opt["D"].zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt["D"].step()
+
+        z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
+        with self.autocast():
+            loss_g = -self.D(self.G_train(z, **kw), **kw).float().mean()
+        self.opt["G"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt["G"].step()
+        with torch.no_grad():
+            for p_ema, p in zip(self.nets["G_ema"].parameters(), self.G.parameters()):
+                p_ema.lerp_(p, 1.0 - self.cfg["ema"])
+        m = {"critic_loss": loss_d.item(), "wasserstein": wdist.item(), "drift": drift.item(),
+             "loss_G": loss_g.item(), "resolution": 4 * 2 ** self.level, "alpha": self.alpha}
+        if penalise:
+            m["gp"] = gp.item()
+        return m
+
+    def extra_state(self):
+        return {"level": self.level, "alpha": self.alpha}
+
+    def load_extra_state(self, state):
+        self.level, self.alpha = int(state.get("level", 0)), float(state.get("alpha", 1.0))
+
+    @staticmethod
+    def realism(D, images):
+        """Higher is more real: the critic's score."""
+        return D(images).float()

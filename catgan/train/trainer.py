@@ -1,0 +1,315 @@
+"""The family-agnostic training loop.
+
+A run folder holds everything about one run:
+  config.json      what was asked for (and the family's full config)
+  status.json      state, step, total, heartbeat, error; rewritten atomically
+  metrics.jsonl    one JSON line every `log_every` steps
+  samples/         step_000250.png ...: 16 fixed latents, the training time-lapse
+  checkpoint.safetensors   weights, optimisers and state (atomic; resumed from)
+Everything random in a step (batch order, noise) derives from (seed, step), so a
+run resumed from a checkpoint repeats an uninterrupted run step for step.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from filelock import FileLock, Timeout
+from tqdm import tqdm
+
+from catgan.data.dataset import resolve_dataset
+from catgan.io import atomic_write_bytes, atomic_write_json
+from catgan.media import grid_png
+from catgan.models import get_family
+from catgan.train.checkpoint import flatten_optimizer, load_checkpoint, save_checkpoint, unflatten_optimizer
+
+CHECKPOINT = "checkpoint.safetensors"
+N_FIXED = 16
+
+
+@dataclass
+class TrainConfig:
+    model: str = "dcgan"
+    data: str = "stickers"
+    out: str = "runs/dcgan"
+    preset: str = "cpu"
+    steps: int = 4000
+    resolution: int = 64
+    batch: int | None = None
+    lr: float | None = None
+    seed: int = 0
+    log_every: int = 10
+    sample_every: int = 250
+    checkpoint_every: int = 500
+    bf16: bool = False
+    device: str | None = None
+    threads: int | None = None
+    overrides: dict = field(default_factory=dict)   # any family config key, e.g. {"ngf": 8}
+    progress: bool = True
+
+
+class TrainingFailed(RuntimeError):
+    pass
+
+
+class RunBusy(RuntimeError):
+    pass
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    if device:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def read_status(run: str | Path) -> dict | None:
+    try:
+        return json.loads((Path(run) / "status.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+class _Distributed:
+    """torchrun's environment, if any: rank, world size, and the device for this rank."""
+
+    def __init__(self, device):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.device = pick_device(device)
+        if self.world > 1:
+            if self.device.type == "cuda":
+                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+                torch.cuda.set_device(self.device)
+            torch.distributed.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def close(self):
+        if self.world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+class Batches:
+    """Batch `step` of an epoch-wise shuffle seeded by (seed, epoch); drop-last; sharded by rank."""
+
+    def __init__(self, images: torch.Tensor, batch: int, seed: int, rank: int = 0, world: int = 1):
+        self.images, self.batch, self.seed, self.rank, self.world = images, batch, seed, rank, world
+        self.per_epoch = len(images) // (batch * world)
+        if self.per_epoch == 0:
+            raise ValueError(f"the dataset has {len(images)} images, fewer than one batch of {batch * world}; "
+                             "use a smaller --batch or more data")
+        self._epoch, self._perm = -1, None
+
+    def __call__(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._epoch, self._perm = epoch, torch.randperm(len(self.images), generator=g)
+        start = (i * self.world + self.rank) * self.batch
+        x = self.images[self._perm[start:start + self.batch]]
+        return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+def load_images(data: str, resolution: int) -> tuple[torch.Tensor, dict]:
+    ds = resolve_dataset(data, resolution)
+    x = torch.from_numpy(np.ascontiguousarray(ds.images))
+    if ds.resolution != resolution:      # e.g. a 128 px dataset for a 64 px model: area-resize once
+        x = F.interpolate(x.permute(0, 3, 1, 2).float(), size=resolution, mode="area")
+        x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    return x, {"path": str(ds.path), "count": len(ds), "source": ds.info.get("source"),
+               "resolution": ds.resolution}
+
+
+def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
+    return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
+
+
+def _to_uint8(x: torch.Tensor) -> np.ndarray:
+    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        self.out = Path(cfg.out)
+        self.dist = _Distributed(cfg.device)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
+        family_cls = get_family(cfg.model)
+        self.model_cfg = family_cls.config(cfg.preset, resolution=cfg.resolution, batch=cfg.batch,
+                                           lr=cfg.lr, **cfg.overrides)
+        self.family = family_cls(self.model_cfg, self.dist.device, ddp=self.dist.world > 1, bf16=cfg.bf16)
+        self.images, self.dataset_info = load_images(cfg.data, cfg.resolution)
+        self.batches = Batches(self.images, self.model_cfg["batch"], cfg.seed, self.dist.rank, self.dist.world)
+        self.fixed_z = torch.randn(N_FIXED, self.model_cfg["latent_dim"],
+                                   generator=torch.Generator().manual_seed(cfg.seed + 777))
+        self.step, self.train_seconds = 0, 0.0
+        self.stop_requested = False
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
+
+    # --- files --------------------------------------------------------------
+    def status(self, state: str, error: str | None = None, **extra):
+        if self.dist.main:
+            atomic_write_json(self.out / "status.json", {
+                "state": state, "step": self.step, "total": self.cfg.steps, "model": self.cfg.model,
+                "heartbeat": time.time(), "started": self.started, "pid": os.getpid(),
+                "host": socket.gethostname(), "error": error, **extra})
+
+    def meta(self) -> dict:
+        return {"family": self.cfg.model, "config": self.model_cfg, "resolution": self.cfg.resolution,
+                "latent_dim": self.model_cfg["latent_dim"], "dataset": self.dataset_info, "step": self.step,
+                "train_seconds": round(self.train_seconds, 1), "seed": self.cfg.seed, "bf16": self.cfg.bf16,
+                "world_size": self.dist.world, "sample_net": self.family.sample_net,
+                "sample_kwargs": self.family.sample_kwargs(), "state": self.family.extra_state()}
+
+    def save(self):
+        if not self.dist.main:
+            return
+        tensors, groups = {}, {}
+        for name, net in self.family.nets.items():
+            tensors.update({f"{name}.{k}": v for k, v in net.state_dict().items()})
+        for name, opt in self.family.opt.items():
+            t, groups[name] = flatten_optimizer(f"opt_{name}", opt)
+            tensors.update(t)
+        save_checkpoint(self.out / CHECKPOINT, tensors, {**self.meta(), "optimizer_groups": groups})
+
+    def resume(self) -> bool:
+        path = self.out / CHECKPOINT
+        if not path.exists():
+            return False
+        tensors, meta = load_checkpoint(path)
+        if meta["family"] != self.cfg.model:
+            raise ValueError(f"{self.out} holds a {meta['family']} run, not {self.cfg.model}; choose another --out")
+        for name, net in self.family.nets.items():
+            prefix = name + "."
+            net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        self.step, self.train_seconds = int(meta["step"]), float(meta.get("train_seconds", 0.0))
+        for name, opt in self.family.opt.items():
+            unflatten_optimizer(f"opt_{name}", tensors, meta["optimizer_groups"][name], opt)
+        self.family.load_extra_state(meta.get("state", {}))
+        if self.dist.main:                       # forget metrics logged after the checkpoint
+            self._truncate_metrics(self.step)
+        return True
+
+    def _truncate_metrics(self, step: int):
+        path = self.out / "metrics.jsonl"
+        if path.exists():
+            keep = [ln for ln in path.read_text().splitlines() if _line_step(ln) is not None and _line_step(ln) <= step]
+            atomic_write_bytes(path, ("\n".join(keep) + "\n" if keep else "").encode())
+
+    def write_samples(self):
+        if not self.dist.main:
+            return
+        net = self.family.nets[self.family.sample_net]
+        was_training = net.training
+        net.eval()
+        with torch.no_grad():
+            x = net(self.fixed_z.to(self.dist.device), **self.family.sample_kwargs())
+        net.train(was_training)
+        if x.shape[-1] != self.cfg.resolution:
+            x = F.interpolate(x.float(), size=self.cfg.resolution, mode="nearest")
+        atomic_write_bytes(self.out / "samples" / f"step_{self.step:06d}.png", grid_png(_to_uint8(x), cols=4))
+
+    # --- the loop -----------------------------------------------------------
+    def run(self) -> dict:
+        cfg = self.cfg
+        self.out.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.out / "run.lock"))
+        if self.dist.main:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                raise RunBusy(f"{self.out} is already being trained by another process")
+        old_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            resumed = self.resume()
+            if self.dist.main:
+                atomic_write_json(self.out / "config.json", {**asdict(cfg), "model_config": self.model_cfg,
+                                                             "resumed_from": self.step if resumed else None})
+            return self._loop()
+        except TrainingFailed as e:
+            self.status("failed", str(e))
+            raise
+        except Exception as e:
+            self.status("failed", f"{type(e).__name__}: {e}")
+            raise
+        finally:
+            for s, h in old_handlers.items():
+                signal.signal(s, h)
+            if self.dist.main:
+                lock.release()
+            self.dist.close()
+
+    def _on_signal(self, signum, frame):
+        self.stop_requested = True
+
+    def _loop(self) -> dict:
+        cfg = self.cfg
+        self.status("running")
+        if self.step == 0:
+            self.write_samples()
+        bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {cfg.model}", unit="step",
+                   disable=not (cfg.progress and self.dist.main), mininterval=1.0)
+        t_log, step_log, last = time.time(), self.step, {}
+        while self.step < cfg.steps and not self.stop_requested:
+            t0 = time.time()
+            self.family.begin_step(self.step)
+            real = self.batches(self.step).to(self.dist.device).contiguous(memory_format=torch.channels_last)
+            metrics = self.family.train_step(real, _step_generator(cfg.seed, self.step, self.dist.rank), self.step)
+            bad = [k for k, v in metrics.items() if not math.isfinite(v)]
+            if bad:
+                raise TrainingFailed(f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; the last good "
+                                     f"checkpoint is kept. Try a lower learning rate, or --bf16 off.")
+            self.step += 1
+            self.train_seconds += time.time() - t0
+            bar.update(1)
+            last = metrics
+            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                now = time.time()
+                ips = (self.step - step_log) * real.shape[0] * self.dist.world / max(now - t_log, 1e-9)
+                self._log({"step": self.step, "time": round(now, 3), "images_per_s": round(ips, 1), **metrics})
+                self.status("running", images_per_s=round(ips, 1))
+                t_log, step_log = now, self.step
+            if self.step % cfg.sample_every == 0:
+                self.write_samples()
+            if self.step % cfg.checkpoint_every == 0:
+                self.save()
+        bar.close()
+        self.save()
+        if self.step % cfg.sample_every:
+            self.write_samples()
+        state = "stopped" if self.stop_requested and self.step < cfg.steps else "finished"
+        self.status(state)
+        return {"state": state, "step": self.step, "last": last}
+
+    def _log(self, row: dict):
+        if self.dist.main:
+            with open(self.out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+
+
+def _line_step(line: str):
+    try:
+        return json.loads(line)["step"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
+def train(cfg: TrainConfig) -> dict:
+    return Trainer(cfg).run()

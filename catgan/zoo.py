@@ -1,0 +1,83 @@
+"""The model zoo: shipped models under checkpoints/, finished runs under runs/."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from catgan.train.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINTS = ROOT / "checkpoints"
+RUNS = ROOT / "runs"
+MODEL_FILE = "model.safetensors"
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    path: Path                  # the .safetensors file
+    kind: str                   # "shipped" or "run"
+    meta: dict | None = None    # None when the file could not be read
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.meta is None:
+            return f"{self.name} (unreadable)"
+        return f"{self.name} · {self.meta['family']} · {self.meta['resolution']}px"
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def card(self) -> dict:
+        p = self.folder / "card.json"
+        try:
+            return json.loads(p.read_text()) if p.exists() else {}
+        except json.JSONDecodeError:
+            return {}
+
+
+def _entry(name, path, kind) -> ModelEntry:
+    try:
+        return ModelEntry(name, path, kind, read_meta(path))
+    except CheckpointError as e:
+        return ModelEntry(name, path, kind, None, str(e))
+
+
+def list_models(checkpoints: Path = CHECKPOINTS, runs: Path = RUNS) -> list[ModelEntry]:
+    """Every shipped model, then every finished (or stopped) training run that has a checkpoint."""
+    out = [_entry(d.name, d / MODEL_FILE, "shipped")
+           for d in sorted(checkpoints.glob("*")) if (d / MODEL_FILE).exists()]
+    for d in sorted(runs.glob("*")) if runs.exists() else []:
+        ck = d / "checkpoint.safetensors"
+        status = _read_json(d / "status.json")
+        if ck.exists() and status.get("state") in ("finished", "stopped"):
+            out.append(_entry(f"run/{d.name}", ck, "run"))
+    return out
+
+
+def _read_json(p: Path) -> dict:
+    try:
+        return json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def export_run(run: str | Path, out: str | Path) -> Path:
+    """Strip optimiser state (and the non-EMA G where an EMA exists); copy grids and metrics."""
+    run, out = Path(run), Path(out)
+    tensors, meta = load_checkpoint(run / "checkpoint.safetensors")
+    keep = (meta.get("sample_net", "G"), "D")
+    slim = {k: v for k, v in tensors.items() if k.split(".", 1)[0] in keep}
+    meta = {k: v for k, v in meta.items() if k != "optimizer_groups"}
+    out.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out / MODEL_FILE, slim, meta)
+    if (run / "samples").exists():
+        shutil.copytree(run / "samples", out / "samples", dirs_exist_ok=True)
+    for name in ("metrics.jsonl", "config.json"):
+        if (run / name).exists():
+            shutil.copy2(run / name, out / name)
+    return out / MODEL_FILE

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Retrain the shipped models exactly as they were trained (2-core CPU, bf16 autocast),
+# then export each run into checkpoints/<name>. Usage: scripts/train_zoo.sh [name ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+declare -A ARGS=(
+  [dcgan-stickers64]="--model dcgan --steps 6000"
+  [began-stickers64]="--model began --steps 5000"
+  [pgwgan-stickers64]="--model pgwgan --steps 7200"
+)
+for name in "${@:-dcgan-stickers64 began-stickers64 pgwgan-stickers64}"; do
+  # shellcheck disable=SC2086
+  $PY -m catgan train ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --bf16 \
+      --sample-every 250 --checkpoint-every 250 --out "runs/zoo-$name"
+  $PY -m catgan export "runs/zoo-$name" --out "checkpoints/$name"
+done
