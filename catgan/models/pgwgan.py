@@ -62,6 +62,11 @@ def levels(resolution):
     return n
 
 
+def _channels(channels, n):
+    """Channels per level, 4x4 first; a short list repeats its last entry."""
+    return [channels[min(i, len(channels) - 1)] for i in range(n)]
+
+
 def schedule(step, n_levels, phase_steps):
     """(level, alpha) at a step: 4x4 stable, then fade + stable per level; the last level runs on."""
     phase = step // phase_steps
@@ -78,7 +83,7 @@ class Generator(nn.Module):
     def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 96, 64, 32, 16), **_):
         super().__init__()
         n = levels(resolution)
-        ch = list(channels)[:n]
+        ch = _channels(channels, n)
         self.fc = EqLinear(latent_dim, ch[0] * 16, gain=math.sqrt(2) / 4)
         self.conv0 = EqConv(ch[0], ch[0], 3)
         self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i - 1], ch[i], 3), EqConv(ch[i], ch[i], 3)])
@@ -119,7 +124,7 @@ class Discriminator(nn.Module):
     def __init__(self, resolution=64, channels=(128, 128, 96, 64, 32, 16), group=4, **_):
         super().__init__()
         n = levels(resolution)
-        ch = list(channels)[:n]
+        ch = _channels(channels, n)
         self.from_rgb = nn.ModuleList(EqConv(3, c, 1) for c in ch)
         self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i], ch[i], 3), EqConv(ch[i], ch[i - 1], 3)])
                                     for i in range(1, n))

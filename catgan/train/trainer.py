@@ -127,7 +127,7 @@ class Batches:
 
 def load_images(data: str, resolution: int) -> tuple[torch.Tensor, dict]:
     ds = resolve_dataset(data, resolution)
-    x = torch.from_numpy(np.ascontiguousarray(ds.images))
+    x = torch.from_numpy(np.array(ds.images))          # into RAM: batches index it randomly
     if ds.resolution != resolution:      # e.g. a 128 px dataset for a 64 px model: area-resize once
         x = F.interpolate(x.permute(0, 3, 1, 2).float(), size=resolution, mode="area")
         x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()

@@ -1,0 +1,39 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Tiny nets for fast tests: every family at 32 px with a handful of channels.
+TINY = {
+    "dcgan": {"ngf": 8, "ndf": 8},
+    "began": {"g_channels": [16, 8, 8], "d_channels": 8, "hidden": 16, "vanish_steps": 4},
+    "pgwgan": {"channels": [16, 16, 8, 8], "phase_steps": 2, "gp_every": 2},
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache(tmp_path_factory):
+    os.environ["CATGAN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory):
+    from catgan.data.dataset import make_synthetic
+    return make_synthetic(tmp_path_factory.mktemp("data") / "tiny", n=96, size=32, seed=3, progress=False)
+
+
+@pytest.fixture
+def tiny_cfg(tiny_data, tmp_path):
+    from catgan.train.trainer import TrainConfig
+
+    def make(model, steps=4, out="run", **kw):
+        base = dict(model=model, data=str(tiny_data.path), out=str(tmp_path / out), steps=steps, resolution=32,
+                    batch=8, log_every=1, sample_every=2, checkpoint_every=2, threads=1, progress=False,
+                    overrides=dict(TINY[model]))
+        base.update(kw)
+        return TrainConfig(**base)
+    return make

@@ -1,0 +1,119 @@
+import math
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from catgan.data.catfaces import prepare_cat_faces
+from catgan.data.dataset import DatasetError, load_dataset, make_synthetic
+from catgan.data.stickers import prepare_stickers
+
+
+def _sticker(size=80):
+    im = Image.new("RGBA", (size, size), (0, 0, 0, 0))          # transparent background
+    ImageDraw.Draw(im).ellipse((15, 20, 65, 70), fill=(150, 150, 150, 255))
+    return im
+
+
+@pytest.fixture
+def sticker_folder(tmp_path):
+    d = tmp_path / "stickers"
+    d.mkdir()
+    _sticker().save(d / "rgba.png")
+    _sticker().convert("RGB").save(d / "photo.jpg")
+    p = _sticker().convert("P")
+    p.info["transparency"] = 0
+    p.save(d / "palette.png", transparency=0)
+    _sticker().convert("L").save(d / "grey.png")
+    Image.fromarray((np.arange(80 * 80).reshape(80, 80) * 9).astype(np.uint16)).save(d / "grey16.png")
+    _sticker().convert("RGB").convert("CMYK").save(d / "cmyk.jpg")
+    (d / "empty.png").write_bytes(b"")
+    full = (d / "rgba.png").read_bytes()
+    (d / "truncated.png").write_bytes(full[: len(full) // 2])
+    (d / "fake.png").write_text("this is not a picture")
+    (d / "notes.txt").write_text("hello")
+    Image.new("L", (8000, 6000)).save(d / "bomb.png")
+    return d
+
+
+def test_stickers_keep_good_files_and_explain_bad_ones(sticker_folder, tmp_path):
+    s = prepare_stickers(sticker_folder, tmp_path / "out", size=32, variants=3, progress=False)
+    assert s["kept"] == 6
+    reasons = {name.split("/")[-1]: why for name, why in s["skipped"]}
+    assert set(reasons) == {"empty.png", "truncated.png", "fake.png", "notes.txt", "bomb.png"}
+    assert "empty" in reasons["empty.png"]
+    assert "corrupt or truncated" in reasons["truncated.png"]
+    assert "not an image" in reasons["fake.png"]
+    assert "not an image type" in reasons["notes.txt"]
+    assert "too large" in reasons["bomb.png"]
+    ds = load_dataset(tmp_path / "out")
+    assert ds.images.shape == (6 * 4, 32, 32, 3)
+    rgba = ds.info["originals"].index("rgba.png")
+    assert (ds.images[rgba][0, 0] == 255).all(), "transparent background must become pure white"
+
+
+def test_empty_or_missing_folder_is_refused_and_the_old_dataset_survives(tmp_path):
+    old = make_synthetic(tmp_path / "out", n=4, size=16, progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no usable images"):
+        prepare_stickers(tmp_path / "empty", tmp_path / "out", progress=False)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        prepare_stickers(tmp_path / "nope", tmp_path / "out", progress=False)
+    assert len(load_dataset(old.path)) == 4
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")], "no temp folder left behind"
+
+
+def _cat_photo(folder, name, eye_dist, angle_deg=0.0, size=(500, 400), landmarks=True, text=None):
+    """A grey photo with a red left eye and a blue right eye; ears placed so the face is ~2.2 eye distances wide."""
+    im = Image.new("RGB", size, (90, 110, 90))
+    cx, cy = size[0] / 2, size[1] / 2
+    a = math.radians(angle_deg)
+
+    def at(dx, dy):   # face-frame offset -> photo coordinates, rotated by angle
+        return (cx + dx * math.cos(a) - dy * math.sin(a), cy + dx * math.sin(a) + dy * math.cos(a))
+    le, re = at(-eye_dist / 2, 0), at(eye_dist / 2, 0)
+    d = ImageDraw.Draw(im)
+    for (x, y), col in ((le, (255, 0, 0)), (re, (0, 0, 255))):
+        d.ellipse((x - 4, y - 4, x + 4, y + 4), fill=col)
+    im.save(folder / name)
+    pts = [le, re, at(0, eye_dist * 0.6), at(-1.1 * eye_dist, -0.3 * eye_dist), at(-0.8 * eye_dist, -1.0 * eye_dist),
+           at(-0.4 * eye_dist, -0.5 * eye_dist), at(0.4 * eye_dist, -0.5 * eye_dist),
+           at(0.8 * eye_dist, -1.0 * eye_dist), at(1.1 * eye_dist, -0.3 * eye_dist)]
+    if landmarks:
+        (folder / (name + ".cat")).write_text(text or "9 " + " ".join(f"{round(x)} {round(y)}" for x, y in pts))
+
+
+@pytest.fixture
+def cat_folder(tmp_path):
+    d = tmp_path / "CAT" / "CAT_00"
+    d.mkdir(parents=True)
+    _cat_photo(d, "good.jpg", eye_dist=80, angle_deg=25)
+    _cat_photo(d, "small.jpg", eye_dist=20)
+    _cat_photo(d, "nolabels.jpg", eye_dist=80, landmarks=False)
+    _cat_photo(d, "malformed.jpg", eye_dist=80, text="9 1 2 3")
+    _cat_photo(d, "outside.jpg", eye_dist=80, text="9 " + " ".join(["900 10"] * 9))
+    (d / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (d / "corrupt.jpg.cat").write_text("9 " + " ".join(["10 10"] * 9))
+    return d.parent
+
+
+def test_cat_faces_crop_levels_eyes_and_reports_drops(cat_folder, tmp_path):
+    s = prepare_cat_faces(cat_folder, tmp_path / "faces", size=64, min_size=128, progress=False)
+    assert s["kept"] == 1 and s["photos"] == 6
+    why = {f.split("/")[-1]: r for f, r in s["dropped_files"]}
+    assert why["small.jpg"] == "face smaller than 128 px"
+    assert "missing .cat" in why["nolabels.jpg"]
+    assert "malformed" in why["malformed.jpg"]
+    assert why["outside.jpg"] == "landmarks outside the image"
+    assert "corrupt" in why["corrupt.jpg"] or "not an image" in why["corrupt.jpg"]
+    face = load_dataset(tmp_path / "faces").images[0].astype(int)
+    red = np.argwhere((face[..., 0] > 150) & (face[..., 1] < 80) & (face[..., 2] < 80)).mean(0)
+    blue = np.argwhere((face[..., 2] > 150) & (face[..., 0] < 80) & (face[..., 1] < 80)).mean(0)
+    assert abs(red[0] - blue[0]) < 2, "eyes must be level after the crop"
+    assert red[1] < blue[1], "left eye stays on the left"
+    assert abs((red[0] + blue[0]) / 2 - 0.4 * 64) < 2 and abs((red[1] + blue[1]) / 2 - 0.5 * 64) < 2
+
+
+def test_cat_faces_min_size_keeps_small_faces_when_lowered(cat_folder, tmp_path):
+    s = prepare_cat_faces(cat_folder, tmp_path / "faces", size=32, min_size=32, progress=False)
+    assert s["kept"] == 2
