@@ -1,5 +1,42 @@
 """Audit sub-commands (neighbors, eval), registered into the main parser."""
+from __future__ import annotations
+
+
+def cmd_neighbors(a):
+    from catgan import load_generator
+    from catgan.audit.failures import seed_latents
+    from catgan.audit.neighbors import build_index
+    from catgan.data.dataset import resolve_dataset
+    g = load_generator(a.checkpoint)
+    index = build_index(resolve_dataset(a.data, g.resolution))
+    images = g.generate(seed_latents(g, range(a.seed, a.seed + a.n)))
+    out = []
+    for i, result in enumerate(index.query(images, k=a.k)):
+        out.append({"seed": a.seed + i, **{space: {"verdict": nb.verdict, "neighbours": [
+            {"index": m.index, "distance": round(m.distance, 4), **({"flipped": True} if m.flipped else {})}
+            for m in nb.matches]} for space, nb in result.items()}})
+    return out
+
+
+def cmd_eval(a):
+    from catgan.audit.evaluate import evaluate
+    report = evaluate(a.checkpoint, a.data, a.n, out=a.json)
+    report.get("modes", {}).pop("histograms", None)
+    return report
 
 
 def add_audit_commands(sub):
-    pass
+    s = sub.add_parser("neighbors", help="nearest training images of generated samples (memorisation check)")
+    s.add_argument("checkpoint")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--n", type=int, default=1, help="how many consecutive seeds")
+    s.add_argument("--k", type=int, default=5)
+    s.add_argument("--data", default="stickers")
+    s.set_defaults(fn=cmd_neighbors)
+
+    e = sub.add_parser("eval", help="FID, KID, precision/recall, density/coverage, modes, memorisation")
+    e.add_argument("checkpoint")
+    e.add_argument("--n", type=int, default=5000)
+    e.add_argument("--data", default="stickers")
+    e.add_argument("--json", help="where to write the report (default: eval.json beside the model)")
+    e.set_defaults(fn=cmd_eval)

@@ -1,0 +1,122 @@
+"""Nearest training images of a generated (or uploaded) image, in three spaces.
+
+- pixel:      L2 between raw pixels (the cat-face seed's check)
+- pixel_flip: the same, but a mirrored query may match too (a flip is no new cat)
+- feature:    L2 between pretrained features (near for a flip, far for a mere colour shift)
+
+A verdict compares a sample's nearest distance with the dataset's own nearest-
+neighbour distances (real to real): below the 1st percentile is "memorised",
+below the 5th "near", otherwise "novel".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from sklearn.neighbors import NearestNeighbors
+
+from catgan.audit import features as feats
+from catgan.data.dataset import Dataset
+
+SPACES = ("pixel", "pixel_flip", "feature")
+MEMORISED_PCT, NEAR_PCT = 1.0, 5.0
+
+
+@dataclass
+class Match:
+    index: int          # into the training set
+    distance: float
+    flipped: bool = False
+
+
+@dataclass
+class Neighbours:
+    space: str
+    matches: list[Match]
+    verdict: str
+
+
+@dataclass
+class NeighbourIndex:
+    dataset: Dataset
+    resolution: int
+    pixels: NearestNeighbors
+    features: NearestNeighbors
+    thresholds: dict = field(default_factory=dict)    # space -> (memorised, near) distance
+
+    def _pixels(self, images):
+        return _as_pixels(images, self.resolution)
+
+    def query(self, images: np.ndarray, k: int = 5) -> list[dict[str, Neighbours]]:
+        """For each image (uint8 N x H x W x 3, any size), its k nearest in every space."""
+        images = _check_images(images)
+        k = min(k, len(self.dataset))
+        px = self._pixels(images)
+        px_flip = self._pixels(images[:, :, ::-1])
+        d_px, i_px = self.pixels.kneighbors(px, k)
+        d_fl, i_fl = self.pixels.kneighbors(px_flip, k)
+        d_ft, i_ft = self.features.kneighbors(feats.features(images), k)
+        out = []
+        for n in range(len(images)):
+            plain = [Match(int(i), float(d)) for d, i in zip(d_px[n], i_px[n])]
+            mirrored = [Match(int(i), float(d), True) for d, i in zip(d_fl[n], i_fl[n])]
+            best: dict[int, Match] = {}
+            for m in sorted(plain + mirrored, key=lambda m: m.distance):
+                best.setdefault(m.index, m)
+            either = sorted(best.values(), key=lambda m: m.distance)[:k]
+            feat = [Match(int(i), float(d)) for d, i in zip(d_ft[n], i_ft[n])]
+            out.append({s: Neighbours(s, ms, self.verdict(s, ms[0].distance))
+                        for s, ms in (("pixel", plain), ("pixel_flip", either), ("feature", feat))})
+        return out
+
+    def verdict(self, space: str, distance: float) -> str:
+        memorised, near = self.thresholds[space]
+        return "memorised" if distance < memorised else "near" if distance < near else "novel"
+
+
+def _check_images(images) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[None]
+    if images.ndim != 4 or images.shape[-1] not in (3, 4) or images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 RGB images (N x H x W x 3), got {images.dtype} {images.shape}")
+    return images[..., :3]
+
+
+def _as_pixels(images: np.ndarray, resolution: int) -> np.ndarray:
+    if images.shape[1:3] != (resolution, resolution):
+        images = np.stack([np.asarray(Image.fromarray(im).resize((resolution, resolution), Image.Resampling.LANCZOS))
+                           for im in images])
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+
+def _nearest_other(nn: NearestNeighbors, queries: np.ndarray, own: np.ndarray) -> np.ndarray:
+    d, i = nn.kneighbors(queries, 2)
+    return np.where(i[:, 0] == own, d[:, 1], d[:, 0])
+
+
+def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: bool = True) -> NeighbourIndex:
+    """Fit the searches and learn the distance thresholds from `reference` real images."""
+    res = ds.resolution
+    px = _as_pixels(np.asarray(ds.images), res)
+    ft = feats.dataset_features(ds, progress=progress)
+    pixels = NearestNeighbors(algorithm="brute").fit(px)
+    features = NearestNeighbors(algorithm="brute").fit(ft)
+    index = NeighbourIndex(ds, res, pixels, features)
+    # Real-to-real: each reference image's nearest *other* training image.
+    pick = np.random.default_rng(seed).choice(len(ds), size=min(reference, len(ds)), replace=False)
+    d_px = _nearest_other(pixels, px[pick], pick)
+    d_fl = np.minimum(d_px, _nearest_other(pixels, _as_pixels(np.asarray(ds.images)[pick][:, :, ::-1], res), pick))
+    d_ft = _nearest_other(features, ft[pick], pick)
+    for space, d in (("pixel", d_px), ("pixel_flip", d_fl), ("feature", d_ft)):
+        index.thresholds[space] = (float(np.percentile(d, MEMORISED_PCT)), float(np.percentile(d, NEAR_PCT)))
+    return index
+
+
+def memorisation_rate(index: NeighbourIndex, images: np.ndarray, space: str = "feature") -> dict:
+    """Share of images whose nearest training image is closer than the memorised threshold."""
+    verdicts = [r[space].verdict for r in index.query(images, k=1)]
+    n = len(verdicts)
+    return {"space": space, "n": n, "memorised": verdicts.count("memorised") / n,
+            "near": verdicts.count("near") / n, "novel": verdicts.count("novel") / n}

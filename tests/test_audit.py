@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+
+from catgan.audit.failures import collapse_clusters, out_of_range, snapshots, worst_samples
+from catgan.audit.neighbors import build_index, memorisation_rate
+from catgan.data import render
+from catgan.data.dataset import write_dataset
+from catgan.train.trainer import CHECKPOINT, train
+from catgan import load_generator
+
+
+@pytest.fixture(scope="module")
+def flip_fixture(tmp_path_factory):
+    """Training set: stickers + one lying-left cat (index 0) + a noisy mirror of it (index 1).
+    Its mirror image is pixel-closest to the noisy copy, but the same cat to a pretrained net."""
+    rng = np.random.default_rng(0)
+    original, _ = render.render(64, rng, dict(pose="lying_left", item="heart", coat="orange", eyes="open"))
+    query = original[:, ::-1].copy()
+    decoy = np.clip(query.astype(int) + rng.normal(0, 40, query.shape), 0, 255).astype(np.uint8)
+    others = [render.render_one(9, i, 64)[0] for i in range(60)]
+    ds = write_dataset(tmp_path_factory.mktemp("flip") / "ds", np.stack([original, decoy, *others]), {"source": "test"})
+    return ds, query
+
+
+def test_flipped_image_finds_its_original_in_feature_space_not_pixel_space(flip_fixture):
+    ds, query = flip_fixture
+    index = build_index(ds, reference=40, progress=False)
+    r = index.query(query, k=3)[0]
+    assert r["pixel"].matches[0].index == 1            # the noisy decoy
+    assert r["feature"].matches[0].index == 0          # the real original
+    best = r["pixel_flip"].matches[0]
+    assert best.index == 0 and best.flipped and best.distance < 1e-6
+    assert r["pixel_flip"].verdict == "memorised"
+
+
+def test_pixel_neighbours_match_brute_force(flip_fixture):
+    ds, _ = flip_fixture
+    index = build_index(ds, reference=40, progress=False)
+    queries = np.random.default_rng(1).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
+    data = np.asarray(ds.images).reshape(len(ds), -1).astype(np.float64) / 255
+    for q, r in zip(queries, index.query(queries, k=5)):
+        d = np.sqrt(((data - q.reshape(-1).astype(np.float64) / 255) ** 2).sum(1))
+        assert [m.index for m in r["pixel"].matches] == list(np.argsort(d)[:5])
+        assert np.allclose([m.distance for m in r["pixel"].matches], np.sort(d)[:5], rtol=1e-4)
+
+
+def test_images_of_another_size_are_resized_and_bad_ones_refused(flip_fixture):
+    ds, query = flip_fixture
+    index = build_index(ds, reference=40, progress=False)
+    big = np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(query).resize((128, 128)))
+    assert index.query(big, k=1)[0]["pixel_flip"].matches[0].index == 0
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        index.query(np.zeros((64, 64), np.float32))
+
+
+def test_memorisation_rate_counts_copies(flip_fixture):
+    ds, _ = flip_fixture
+    index = build_index(ds, reference=40, progress=False)
+    copies = np.asarray(ds.images[2:8])
+    novel = np.stack([render.render_one(77, i, 64)[0] for i in range(6)])
+    assert memorisation_rate(index, copies)["memorised"] == 1.0
+    assert memorisation_rate(index, novel)["memorised"] == 0.0
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from catgan.data.dataset import make_synthetic
+    from catgan.train.trainer import TrainConfig
+    from conftest import TINY
+    root = tmp_path_factory.mktemp("model")
+    ds = make_synthetic(root / "data", n=64, size=32, seed=1, progress=False)
+    train(TrainConfig(model="began", data=str(ds.path), out=str(root / "run"), steps=4, resolution=32, batch=8,
+                      sample_every=2, threads=1, progress=False, overrides=dict(TINY["began"])))
+    return root / "run" / CHECKPOINT
+
+
+def test_worst_samples_are_ranked_by_the_critic_and_reproducible(tiny_model):
+    g = load_generator(tiny_model, with_critic=True)
+    worst = worst_samples(g, n=20, k=5, first_seed=100)
+    scores = [w.score for w in worst]
+    assert scores == sorted(scores) and len(worst) == 5
+    all_scores = g.realism(g.generate(np.concatenate([g.latents(s, 1) for s in range(100, 120)])))
+    assert scores[0] == pytest.approx(all_scores.min(), rel=1e-5)
+    again = g.generate(g.latents(worst[0].seed, 1))[0]
+    assert np.array_equal(again, worst[0].image)
+
+
+def test_ranking_without_a_critic_is_a_clear_error(tiny_model):
+    g = load_generator(tiny_model)                     # critic not loaded
+    with pytest.raises(ValueError, match="cannot be ranked"):
+        worst_samples(g, n=4, k=2)
+
+
+def test_collapse_and_out_of_range_and_snapshots(tiny_model):
+    g = load_generator(tiny_model)
+    feats = np.array([[0, 0], [0, 0.01], [5, 5], [9, 9], [9, 9.001]], np.float32)
+    c = collapse_clusters(g, feats, np.arange(10, 15), threshold=0.1)
+    assert c["duplicate_rate"] == pytest.approx(4 / 5)
+    assert sorted(map(sorted, c["clusters"])) == [[10, 11], [13, 14]]
+    far = out_of_range(g, seed=3, scales=(1, 8))
+    assert [f.scale for f in far] == [1, 8] and not np.array_equal(far[0].image, far[1].image)
+    snaps = snapshots(tiny_model.parent)
+    assert [s.step for s in snaps] == [0, 2, 4]
