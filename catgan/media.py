@@ -24,6 +24,10 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     return image if factor <= 1 else image.repeat(factor, 0).repeat(factor, 1)
 
 
+def upscale_batch(images: np.ndarray, factor: int) -> np.ndarray:
+    return images if factor <= 1 else images.repeat(factor, 1).repeat(factor, 2)
+
+
 def png_bytes(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="PNG")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,8 +10,14 @@ from pathlib import Path
 from catgan.train.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKPOINTS = ROOT / "checkpoints"
-RUNS = ROOT / "runs"
+
+def checkpoints_dir() -> Path:
+    return Path(os.environ.get("CATGAN_CHECKPOINTS", ROOT / "checkpoints"))
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("CATGAN_RUNS", ROOT / "runs"))
+
 MODEL_FILE = "model.safetensors"
 
 
@@ -47,8 +54,9 @@ def _entry(name, path, kind) -> ModelEntry:
         return ModelEntry(name, path, kind, None, str(e))
 
 
-def list_models(checkpoints: Path = CHECKPOINTS, runs: Path = RUNS) -> list[ModelEntry]:
+def list_models(checkpoints: Path | None = None, runs: Path | None = None) -> list[ModelEntry]:
     """Every shipped model, then every finished (or stopped) training run that has a checkpoint."""
+    checkpoints, runs = checkpoints or checkpoints_dir(), runs or runs_dir()
     out = [_entry(d.name, d / MODEL_FILE, "shipped")
            for d in sorted(checkpoints.glob("*")) if (d / MODEL_FILE).exists()]
     for d in sorted(runs.glob("*")) if runs.exists() else []:
@@ -56,7 +64,7 @@ def list_models(checkpoints: Path = CHECKPOINTS, runs: Path = RUNS) -> list[Mode
         status = _read_json(d / "status.json")
         if ck.exists() and status.get("state") in ("finished", "stopped"):
             out.append(_entry(f"run/{d.name}", ck, "run"))
-    return out
+    return sorted(out, key=lambda e: e.error is not None)     # readable first: the default is usable
 
 
 def _read_json(p: Path) -> dict:
@@ -64,6 +72,16 @@ def _read_json(p: Path) -> dict:
         return json.loads(p.read_text())
     except (OSError, json.JSONDecodeError):
         return {}
+
+
+def dataset_for(meta: dict):
+    """The dataset a model was trained on: the embedded default by name, else its recorded folder."""
+    from catgan.data.dataset import DEFAULT_NAME, load_dataset, resolve_dataset
+    info = meta.get("dataset", {})
+    path = Path(info.get("path", ""))
+    if info.get("name") == DEFAULT_NAME or (info.get("source") == "synthetic" and not path.exists()):
+        return resolve_dataset(DEFAULT_NAME, int(meta["resolution"]))
+    return load_dataset(path)
 
 
 def export_run(run: str | Path, out: str | Path) -> Path:

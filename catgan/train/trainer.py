@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from catgan.data.dataset import resolve_dataset
+from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.media import grid_png
 from catgan.models import get_family
@@ -131,7 +131,8 @@ def load_images(data: str, resolution: int) -> tuple[torch.Tensor, dict]:
     if ds.resolution != resolution:      # e.g. a 128 px dataset for a 64 px model: area-resize once
         x = F.interpolate(x.permute(0, 3, 1, 2).float(), size=resolution, mode="area")
         x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
-    return x, {"path": str(ds.path), "count": len(ds), "source": ds.info.get("source"),
+    name = data if data == DEFAULT_NAME else None          # the embedded default is rebuilt anywhere by name
+    return x, {"name": name, "path": str(ds.path), "count": len(ds), "source": ds.info.get("source"),
                "resolution": ds.resolution}
 
 

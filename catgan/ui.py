@@ -1,0 +1,87 @@
+"""The Streamlit helpers every page shares: model picker, cached loading, image display.
+
+The only module of catgan that imports Streamlit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from catgan import latent, media, zoo
+from catgan.generator import LoadedGenerator, load_generator
+from catgan.train.checkpoint import CheckpointError
+
+SCALE = 4          # 64 px cats shown at 256 px, nearest-neighbour
+
+
+def device_name() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=16)
+def _load(path: str, mtime: float, device: str, with_critic: bool) -> LoadedGenerator:
+    return load_generator(path, device=device, with_critic=with_critic)
+
+
+def load(entry: zoo.ModelEntry, with_critic: bool = False) -> LoadedGenerator | None:
+    """The cached generator for a model, or None after showing an error card."""
+    if entry.error:
+        st.error(f"**{entry.name}** cannot be used: {entry.error}", icon="⚠️")
+        return None
+    try:
+        return _load(str(entry.path), entry.path.stat().st_mtime, device_name(), with_critic)
+    except (CheckpointError, OSError) as e:
+        st.error(f"**{entry.name}** failed to load: {e}", icon="⚠️")
+        return None
+
+
+def models() -> list[zoo.ModelEntry]:
+    return zoo.list_models()
+
+
+def model_picker() -> zoo.ModelEntry | None:
+    """The sidebar dropdown; its value lives in the URL (?model=...) and so carries to every page."""
+    entries = models()
+    if not entries:
+        st.sidebar.warning("No models yet: train one on the Training page.")
+        return None
+    by_name = {e.name: e for e in entries}
+    # Options are bare names so the URL stays readable (?model=dcgan-stickers64).
+    name = st.sidebar.selectbox("Model", list(by_name), key="model", bind="query-params")
+    st.sidebar.caption(by_name[name].label)
+    return by_name[name]
+
+
+def model_key(g: LoadedGenerator) -> str:
+    return f"{g.path}:{g.path.stat().st_mtime}:{g.device}"
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _images(key: str, _g: LoadedGenerator, z: np.ndarray) -> np.ndarray:
+    return _g.generate(z)
+
+
+def generate(g: LoadedGenerator, z: np.ndarray) -> np.ndarray:
+    """Generated images, cached by (model file, latents)."""
+    return _images(model_key(g), g, np.ascontiguousarray(z, dtype=np.float32))
+
+
+def show_grid(images: np.ndarray, cols: int, caption: str | None = None, scale: int = SCALE) -> bytes:
+    png = media.grid_png(images, cols=cols, scale=scale)
+    st.image(png, caption=caption, output_format="PNG")
+    return png
+
+
+def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_three=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """A latent set by a seed or by three numbers (projected), all bound to the URL under `prefix`."""
+    st.markdown(f"**{label}**")
+    how = st.radio("set by", ["seed", "three numbers"], key=f"{prefix}_by", horizontal=True,
+                   bind="query-params", label_visibility="collapsed")
+    if how == "seed":
+        seed = st.number_input("seed", 0, 2**31 - 1, default_seed, key=f"{prefix}_seed", bind="query-params")
+        return latent.seed_latent(seed, dim)
+    cols = st.columns(3)
+    nums = [c.number_input(n, -5.0, 5.0, float(d), 0.1, key=f"{prefix}_{n}", bind="query-params")
+            for c, n, d in zip(cols, "abc", default_three)]
+    return latent.from_three(nums, dim)

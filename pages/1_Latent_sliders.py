@@ -1,0 +1,37 @@
+"""Three numbers -> a latent (the first seed's control), plus a base seed and scale."""
+import numpy as np
+import streamlit as st
+
+from catgan import latent, ui
+
+st.set_page_config(page_title="Latent sliders · catgan", layout="wide")
+st.title("Latent sliders")
+st.write("Three numbers are projected into the latent space by a fixed random matrix "
+         f"(seed {latent.PROJECTION_SEED}, documented in `catgan/latent.py`). Small numbers make the most "
+         "cat-like images; large ones garble colours.")
+
+entry = ui.model_picker()
+g = ui.load(entry) if entry else None
+if g is None:
+    st.stop()
+
+KEYS = {"a": 0.0, "b": 0.0, "c": 0.0, "base": -1, "scale": 1.0}
+
+
+def _reset():
+    for k, v in KEYS.items():
+        st.session_state[k] = v
+
+
+left, right = st.columns([1, 1])
+with left:
+    nums = [st.slider(k, -3.0, 3.0, 0.0, 0.05, key=k, bind="query-params") for k in "abc"]
+    base_seed = st.number_input("Base seed (-1: start from the origin)", -1, 2**31 - 1, -1, key="base",
+                                bind="query-params")
+    scale = st.slider("Scale of the base latent", 0.0, 10.0, 1.0, 0.1, key="scale", bind="query-params")
+    st.button("Reset", on_click=_reset)
+base = latent.seed_latent(base_seed, g.latent_dim) * scale if base_seed >= 0 else None
+z = latent.from_three(nums, g.latent_dim, base)
+with right:
+    ui.show_grid(ui.generate(g, z[None]), cols=1, scale=6)
+    st.caption(f"|z| = {np.linalg.norm(z):.2f} (a typical N(0, I) latent has |z| ≈ {np.sqrt(g.latent_dim):.1f})")

@@ -1,0 +1,31 @@
+"""start - subtracted + added = result."""
+import numpy as np
+import streamlit as st
+
+from catgan import latent, media, ui
+
+st.set_page_config(page_title="Latent arithmetic · catgan", layout="wide")
+st.title("Latent arithmetic")
+st.write("Like *man with glasses − man + woman = woman with glasses*: subtract one cat's latent from "
+         "another's, add a third, and see what the result keeps.")
+
+entry = ui.model_picker()
+g = ui.load(entry) if entry else None
+if g is None:
+    st.stop()
+
+cols = st.columns(3)
+parts = []
+for col, (key, label, seed) in zip(cols, [("start", "Start", 1), ("sub", "Subtract", 2), ("add", "Add", 3)]):
+    with col:
+        parts.append(ui.latent_input(key, label, g.latent_dim, default_seed=seed))
+result = latent.arithmetic(*parts)
+images = ui.generate(g, np.stack([*parts, result]))
+
+tiles = st.columns([4, 1, 4, 1, 4, 1, 4])
+for i, sign in enumerate(["−", "+", "="]):
+    tiles[2 * i + 1].markdown(f"<h1 style='text-align:center'>{sign}</h1>", unsafe_allow_html=True)
+for i, label in enumerate(["start", "subtract", "add", "result"]):
+    tiles[2 * i].image(media.png_bytes(media.upscale(images[i], 4)), caption=label, output_format="PNG")
+row = media.grid_png(images, cols=4, scale=4)
+st.download_button("Download row (PNG)", row, file_name="arithmetic.png", mime="image/png")

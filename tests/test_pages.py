@@ -1,0 +1,121 @@
+"""Every page through Streamlit's AppTest: renders, reacts to its controls, restores from the URL."""
+import shutil
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from catgan.train.trainer import CHECKPOINT, train
+from conftest import ROOT
+
+PAGES = ["app.py", "pages/1_Latent_sliders.py", "pages/2_Corners.py", "pages/3_Latent_arithmetic.py",
+         "pages/4_Morph.py", "pages/5_Compare_models.py"]
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory, request):
+    """A checkpoints folder with one tiny trained model and one broken file."""
+    from catgan.data.dataset import make_synthetic
+    from catgan.train.trainer import TrainConfig
+    from conftest import TINY
+    root = tmp_path_factory.mktemp("zoo")
+    ds = make_synthetic(root / "data", n=64, size=32, seed=1, progress=False)
+    train(TrainConfig(model="dcgan", data=str(ds.path), out=str(root / "run"), steps=2, resolution=32, batch=8,
+                      threads=1, progress=False, overrides=dict(TINY["dcgan"])))
+    (root / "ck" / "tiny").mkdir(parents=True)
+    shutil.copy(root / "run" / CHECKPOINT, root / "ck" / "tiny" / "model.safetensors")
+    (root / "ck" / "broken").mkdir()
+    (root / "ck" / "broken" / "model.safetensors").write_bytes(b"\x00" * 100)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _env(zoo, monkeypatch):
+    import streamlit as st
+    monkeypatch.setenv("CATGAN_CHECKPOINTS", str(zoo / "ck"))
+    monkeypatch.setenv("CATGAN_RUNS", str(zoo / "runs"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def run(page, params=None, **state):
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def images(at):
+    """Media URLs of every image on the page; a URL names its content, so new pixels give a new URL."""
+    return [img.url for el in at.main if type(el).__name__ == "Image" for img in el.proto.imgs]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exceptions(page):
+    at = run(page)
+    assert not at.exception, at.exception
+    assert images(at), "each page shows at least one image"
+
+
+def test_broken_checkpoint_shows_an_error_card_and_others_still_work():
+    at = run("app.py", {"model": "broken"})
+    assert not at.exception
+    assert any("broken" in e.value and "cannot be used" in e.value for e in at.error)
+    at = run("pages/5_Compare_models.py")
+    assert any("broken" in e.value for e in at.error) and images(at)
+
+
+def test_home_batch_changes_with_seed_and_new_batch_button():
+    at = run("app.py")
+    first = images(at)
+    at.number_input(key="seed").set_value(5).run()
+    assert images(at) != first
+    before = at.number_input(key="seed").value
+    at.button[0].click().run()
+    assert at.number_input(key="seed").value == before + 16
+    assert not at.exception
+
+
+def test_home_state_comes_back_from_the_url():
+    at = run("app.py", {"seed": "7", "n": "4", "scale": "0.5"})
+    assert at.number_input(key="seed").value == 7 and at.slider(key="scale").value == 0.5
+    captions = [img.caption for el in at.main if type(el).__name__ == "Image" for img in el.proto.imgs]
+    assert captions == ["seed 7, 4 samples, scale 0.5"]
+
+
+def test_sliders_move_the_image_and_reset_restores_it():
+    at = run("pages/1_Latent_sliders.py")
+    start = images(at)
+    at.slider(key="a").set_value(1.5).run()
+    moved = images(at)
+    assert moved != start
+    at.button[0].click().run()
+    assert at.slider(key="a").value == 0.0 and images(at) == start
+
+
+def test_corners_grid_size_and_download():
+    at = run("pages/2_Corners.py", {"n": "3"})
+    small = images(at)
+    at.slider(key="n").set_value(8).run()
+    assert images(at) != small and not at.exception
+    assert at.get("download_button")
+
+
+def test_corners_three_numbers_mode():
+    at = run("pages/2_Corners.py", {"tl_by": "three numbers", "tl_a": "2.0"})
+    assert at.number_input(key="tl_a").value == 2.0 and not at.exception
+
+
+def test_arithmetic_result_changes_with_added_seed():
+    at = run("pages/3_Latent_arithmetic.py")
+    before = images(at)
+    at.number_input(key="add_seed").set_value(99).run()
+    after = images(at)
+    assert before[:2] == after[:2] and before[2:] != after[2:]
+
+
+def test_morph_bad_seeds_are_explained():
+    at = run("pages/4_Morph.py", {"seeds": "1, x"})
+    assert any("at least two" in e.value for e in at.error)
