@@ -85,3 +85,21 @@ def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_t
     nums = [c.number_input(n, -5.0, 5.0, float(d), 0.1, key=f"{prefix}_{n}", bind="query-params")
             for c, n, d in zip(cols, "abc", default_three)]
     return latent.from_three(nums, dim)
+
+
+@st.cache_resource(show_spinner="Indexing the training set (the first time computes its features)…", max_entries=4)
+def _index(path: str, fingerprint: str, resolution: int):
+    from catgan.audit.neighbors import build_index
+    from catgan.data.dataset import load_dataset
+    return build_index(load_dataset(path), progress=False)
+
+
+def neighbour_index(g: LoadedGenerator):
+    """The training set's neighbour index for a model (shared across pages and sessions)."""
+    ds = zoo.dataset_for(g.meta)
+    return _index(str(ds.path), ds.fingerprint, ds.resolution)
+
+
+def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:
+    """A markdown link that opens one latent in the Latent sliders page."""
+    return f"[seed {seed}](Latent_sliders?model={model}&base={seed}&scale={scale})"

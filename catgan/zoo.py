@@ -61,13 +61,13 @@ def list_models(checkpoints: Path | None = None, runs: Path | None = None) -> li
            for d in sorted(checkpoints.glob("*")) if (d / MODEL_FILE).exists()]
     for d in sorted(runs.glob("*")) if runs.exists() else []:
         ck = d / "checkpoint.safetensors"
-        status = _read_json(d / "status.json")
+        status = read_json(d / "status.json")
         if ck.exists() and status.get("state") in ("finished", "stopped"):
             out.append(_entry(f"run/{d.name}", ck, "run"))
     return sorted(out, key=lambda e: e.error is not None)     # readable first: the default is usable
 
 
-def _read_json(p: Path) -> dict:
+def read_json(p: Path) -> dict:
     try:
         return json.loads(p.read_text())
     except (OSError, json.JSONDecodeError):

@@ -32,6 +32,7 @@ with left:
     st.button("Reset", on_click=_reset)
 base = latent.seed_latent(base_seed, g.latent_dim) * scale if base_seed >= 0 else None
 z = latent.from_three(nums, g.latent_dim, base)
+st.session_state["explorer_z"] = z          # the Nearest neighbours page can check this exact image
 with right:
     ui.show_grid(ui.generate(g, z[None]), cols=1, scale=6)
     st.caption(f"|z| = {np.linalg.norm(z):.2f} (a typical N(0, I) latent has |z| ≈ {np.sqrt(g.latent_dim):.1f})")

@@ -94,7 +94,7 @@ def test_ranking_without_a_critic_is_a_clear_error(tiny_model):
 def test_collapse_and_out_of_range_and_snapshots(tiny_model):
     g = load_generator(tiny_model)
     feats = np.array([[0, 0], [0, 0.01], [5, 5], [9, 9], [9, 9.001]], np.float32)
-    c = collapse_clusters(g, feats, np.arange(10, 15), threshold=0.1)
+    c = collapse_clusters(feats, np.arange(10, 15), threshold=0.1)
     assert c["duplicate_rate"] == pytest.approx(4 / 5)
     assert sorted(map(sorted, c["clusters"])) == [[10, 11], [13, 14]]
     far = out_of_range(g, seed=3, scales=(1, 8))

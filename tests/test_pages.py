@@ -119,3 +119,81 @@ def test_arithmetic_result_changes_with_added_seed():
 def test_morph_bad_seeds_are_explained():
     at = run("pages/4_Morph.py", {"seeds": "1, x"})
     assert any("at least two" in e.value for e in at.error)
+
+
+AUDIT_PAGES = ["pages/6_Failure_gallery.py", "pages/7_Nearest_neighbours.py", "pages/8_Report_card.py",
+               "pages/9_Training.py"]
+
+
+@pytest.mark.parametrize("page", AUDIT_PAGES)
+def test_audit_and_training_pages_render(page):
+    at = run(page)
+    assert not at.exception, at.exception
+
+
+def _png(size=40):
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 150, 100)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_neighbours_rows_for_a_seed_and_for_an_upload():
+    at = run("pages/7_Nearest_neighbours.py")
+    heads = [h.value for h in at.subheader]
+    assert len(heads) == 3 and all(any(v in h for v in ("memorised", "near", "novel")) for h in heads)
+    assert len(images(at)) == 18                  # 3 spaces x (query + 5 neighbours)
+    at.radio(key="src").set_value("upload").run()
+    at.file_uploader[0].set_value(("cat.png", _png(), "image/png")).run()
+    assert not at.exception and len(at.subheader) == 3
+
+
+def test_neighbours_refuses_a_bad_upload_clearly():
+    at = run("pages/7_Nearest_neighbours.py")
+    at.radio(key="src").set_value("upload").run()
+    at.file_uploader[0].set_value(("cat.png", b"\x89PNG but not really", "image/png")).run()
+    assert not at.exception
+    assert any("cat.png" in e.value and "Upload a PNG or JPEG" in e.value for e in at.error)
+
+
+def test_failure_gallery_links_reproduce_in_the_explorer():
+    at = run("pages/6_Failure_gallery.py", {"n": "64"})
+    links = [m.value for m in at.markdown if "Latent_sliders?model=tiny&base=" in m.value]
+    assert links, "worst samples link back to the explorer"
+
+
+def test_report_card_shows_saved_results(zoo):
+    import json
+    (zoo / "ck" / "tiny" / "eval.json").write_text(json.dumps(
+        {"fid": 12.5, "kid": 0.01, "precision": 0.8, "recall": 0.6, "density": 1.0, "coverage": 0.7,
+         "n_fake": 100, "modes": {"mode_coverage": 0.9}, "memorisation": {"memorised": 0.0}}))
+    try:
+        at = run("pages/8_Report_card.py")
+        assert not at.exception
+        df = at.dataframe[0].value
+        assert df.loc["tiny", "fid"] == 12.5 and df.loc["tiny", "mode coverage"] == 0.9
+    finally:
+        (zoo / "ck" / "tiny" / "eval.json").unlink()
+
+
+def test_training_page_starts_one_job_and_refuses_a_second(zoo, tiny_data):
+    from catgan import jobs
+    at = run("pages/9_Training.py")
+    at.radio[0].set_value("prepared folder").run()
+    at.text_input[1].set_value(str(tiny_data.path)).run()
+    at.selectbox[2].set_value(32).run()           # resolution
+    at.number_input[0].set_value(100000).run()    # steps: long enough to still be running
+    at.text_input[0].set_value("page-run").run()
+    at.button[0].click().run()
+    assert not at.exception
+    runs = zoo / "runs"
+    job = jobs.active_job(runs)
+    try:
+        assert job is not None and job.run.name == "page-run"
+        at.text_input[0].set_value("second").run()
+        at.button[0].click().run()
+        assert any("already running" in e.value for e in at.error)
+    finally:
+        jobs.stop(job)
+    assert jobs.active_job(runs) is None

@@ -7,8 +7,9 @@ def cmd_neighbors(a):
     from catgan.audit.failures import seed_latents
     from catgan.audit.neighbors import build_index
     from catgan.data.dataset import resolve_dataset
+    from catgan.zoo import dataset_for
     g = load_generator(a.checkpoint)
-    index = build_index(resolve_dataset(a.data, g.resolution))
+    index = build_index(resolve_dataset(a.data, g.resolution) if a.data else dataset_for(g.meta))
     images = g.generate(seed_latents(g, range(a.seed, a.seed + a.n)))
     out = []
     for i, result in enumerate(index.query(images, k=a.k)):
@@ -31,12 +32,12 @@ def add_audit_commands(sub):
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--n", type=int, default=1, help="how many consecutive seeds")
     s.add_argument("--k", type=int, default=5)
-    s.add_argument("--data", default="stickers")
+    s.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
     s.set_defaults(fn=cmd_neighbors)
 
     e = sub.add_parser("eval", help="FID, KID, precision/recall, density/coverage, modes, memorisation")
     e.add_argument("checkpoint")
     e.add_argument("--n", type=int, default=5000)
-    e.add_argument("--data", default="stickers")
+    e.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
     e.add_argument("--json", help="where to write the report (default: eval.json beside the model)")
     e.set_defaults(fn=cmd_eval)

@@ -15,6 +15,7 @@ from catgan.audit.neighbors import build_index, memorisation_rate
 from catgan.data.dataset import Dataset, resolve_dataset
 from catgan.generator import load_generator
 from catgan.io import atomic_write_json
+from catgan.zoo import dataset_for
 
 EVAL_FILE = "eval.json"
 EVAL_SEED = 1_000_000       # generated samples use seeds EVAL_SEED, EVAL_SEED + 1, ...
@@ -45,11 +46,11 @@ def real_vs_real(ds: Dataset, n: int, seed: int = 0) -> dict:
     return all_metrics(f[order[:n]], f[order[n:2 * n]], feats.SPACE)
 
 
-def evaluate(checkpoint: str | Path, data: str = "stickers", n: int = 5000, memorisation_n: int = 1000,
+def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, memorisation_n: int = 1000,
              out: str | Path | None = None, progress: bool = True) -> dict:
     t0 = time.time()
     g = load_generator(checkpoint)
-    ds = resolve_dataset(data, g.resolution)
+    ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
     _check_n(ds, n, n)
     real_all = feats.dataset_features(ds, progress=progress)
     pick = np.random.default_rng(0).choice(len(ds), n, replace=False)

@@ -10,6 +10,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.metrics import pairwise_distances
 
+from catgan.audit import features
+from catgan.audit.neighbors import real_nn_distances
+from catgan.data.dataset import Dataset
 from catgan.generator import LoadedGenerator
 
 
@@ -42,7 +45,7 @@ def worst_samples(g: LoadedGenerator, n: int = 256, k: int = 16, first_seed: int
             for i in order]
 
 
-def collapse_clusters(g: LoadedGenerator, feats: np.ndarray, seeds: np.ndarray, threshold: float) -> dict:
+def collapse_clusters(feats: np.ndarray, seeds: np.ndarray, threshold: float) -> dict:
     """Near-duplicate groups among samples: pairs closer than `threshold` (in feature space) are linked."""
     d = pairwise_distances(feats)
     np.fill_diagonal(d, np.inf)
@@ -52,6 +55,14 @@ def collapse_clusters(g: LoadedGenerator, feats: np.ndarray, seeds: np.ndarray, 
     groups = [np.nonzero(label == c)[0] for c in np.argsort(-sizes) if sizes[c] > 1]
     return {"duplicate_rate": float(close.any(1).mean()), "threshold": float(threshold),
             "clusters": [[int(seeds[i]) for i in grp] for grp in groups]}
+
+
+def find_collapse(g: LoadedGenerator, ds: Dataset, n: int = 256, first_seed: int = 0) -> dict:
+    """Near-duplicates among n samples; "near" means closer than 99% of real images are to their nearest."""
+    seeds = np.arange(first_seed, first_seed + n)
+    f = features.features(g.generate(seed_latents(g, seeds)))
+    real = features.dataset_features(ds, progress=False)
+    return collapse_clusters(f, seeds, float(np.percentile(real_nn_distances(real), 1.0)))
 
 
 def out_of_range(g: LoadedGenerator, seed: int = 0, scales=(1.0, 2.0, 4.0, 8.0)) -> list[Failure]:

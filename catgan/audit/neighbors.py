@@ -96,6 +96,13 @@ def _nearest_other(nn: NearestNeighbors, queries: np.ndarray, own: np.ndarray) -
     return np.where(i[:, 0] == own, d[:, 1], d[:, 0])
 
 
+def real_nn_distances(feats: np.ndarray, reference: int = 1000, seed: int = 0) -> np.ndarray:
+    """Each of `reference` real feature vectors' distance to its nearest other real one."""
+    nn = NearestNeighbors(algorithm="brute").fit(feats)
+    pick = np.random.default_rng(seed).choice(len(feats), size=min(reference, len(feats)), replace=False)
+    return _nearest_other(nn, feats[pick], pick)
+
+
 def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: bool = True) -> NeighbourIndex:
     """Fit the searches and learn the distance thresholds from `reference` real images."""
     res = ds.resolution

@@ -42,3 +42,30 @@ def prepare_stickers(src: str | Path, out: str | Path, size: int = 64, variants:
                                 "skipped": skipped})
     summary["images"] = n
     return summary
+
+
+MAX_ZIP_FILES, MAX_ZIP_BYTES = 5000, 500 * 2**20
+
+
+def extract_zip(source, dest: str | Path) -> int:
+    """Unpack the images of a zip (path or file object) flat into dest, refusing zip bombs.
+
+    Member paths are never trusted: each file is written under its base name only.
+    """
+    import zipfile
+    dest = Path(dest)
+    try:
+        zf = zipfile.ZipFile(source)
+    except zipfile.BadZipFile:
+        raise DatasetError("the upload is not a valid zip file; zip a folder of PNG/JPEG stickers")
+    with zf:
+        members = [m for m in zf.infolist() if not m.is_dir() and Path(m.filename).suffix.lower() in IMAGE_SUFFIXES
+                   and not Path(m.filename).name.startswith(".")]
+        if len(members) > MAX_ZIP_FILES:
+            raise DatasetError(f"the zip holds {len(members)} images; the limit is {MAX_ZIP_FILES}")
+        if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+            raise DatasetError(f"the zip unpacks to more than {MAX_ZIP_BYTES // 2**20} MB; upload fewer images")
+        dest.mkdir(parents=True, exist_ok=True)
+        for i, m in enumerate(members):
+            (dest / f"{i:05d}_{Path(m.filename).name}").write_bytes(zf.read(m))
+    return len(members)

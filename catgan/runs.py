@@ -1,0 +1,94 @@
+"""Reading a run folder for display: metrics as columns, sample grids, the training time-lapse."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from catgan import media
+
+# Which logged terms to plot together, per family.
+CHARTS = {
+    "began": [("Reconstruction losses", ["L_real", "L_fake"]), ("Balance k_t", ["k_t"]),
+              ("Convergence M_global", ["M_global"])],
+    "pgwgan": [("Critic", ["critic_loss", "wasserstein"]), ("Gradient penalty", ["gp"]),
+               ("Resolution", ["resolution"])],
+    "dcgan": [("D outputs", ["D_x", "D_G_z"]), ("Losses", ["loss_D", "loss_G"])],
+}
+
+
+def read_metrics(run: Path) -> dict[str, list]:
+    """metrics.jsonl as columns (missing values None); a half-written last line is skipped."""
+    rows = []
+    try:
+        for line in (Path(run) / "metrics.jsonl").read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    except OSError:
+        return {}
+    keys = sorted({k for r in rows for k in r})
+    return {k: [r.get(k) for r in rows] for k in keys}
+
+
+def sample_grids(run: Path) -> list[tuple[int, Path]]:
+    out = []
+    for p in sorted((Path(run) / "samples").glob("step_*.png")):
+        m = re.fullmatch(r"step_(\d+)\.png", p.name)
+        if m:
+            out.append((int(m.group(1)), p))
+    return out
+
+
+def timelapse_gif(run: Path, fps: float = 4) -> bytes:
+    grids = sample_grids(run)
+    if not grids:
+        raise ValueError(f"{run} has no sample grids yet")
+    frames = [np.asarray(Image.open(p).convert("RGB")) for _, p in grids]
+    size = frames[-1].shape
+    frames = [f for f in frames if f.shape == size]
+    return media.gif_bytes(np.stack(frames), fps=fps, loop=True)
+
+
+def eta_seconds(status: dict, metrics: dict) -> float | None:
+    """Remaining time from the recent step rate."""
+    steps, times = metrics.get("step", []), metrics.get("time", [])
+    total = status.get("total")
+    if len(steps) < 2 or not total:
+        return None
+    k = max(0, len(steps) - 20)
+    rate = (steps[-1] - steps[k]) / max(times[-1] - times[k], 1e-9)
+    return (total - steps[-1]) / rate if rate > 0 else None
+
+
+def list_runs(runs: Path) -> list[Path]:
+    return sorted((p for p in Path(runs).glob("*") if p.is_dir() and (p / "config.json").exists()),
+                  key=lambda p: p.stat().st_mtime, reverse=True) if Path(runs).exists() else []
+
+
+def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 64, preset: str = "cpu",
+               batch: int | None = None, lr: float | None = None, seed: int = 0, bf16: bool = False,
+               sample_every: int = 250, overrides: dict | None = None, **_) -> list[str]:
+    """`catgan train` arguments; the same from a form or from a run's saved config.json."""
+    args = ["train", "--model", model, "--preset", preset, "--data", str(data), "--out", str(out),
+            "--steps", str(steps), "--resolution", str(resolution), "--seed", str(seed),
+            "--sample-every", str(sample_every)]
+    args += ["--batch", str(batch)] if batch else []
+    args += ["--lr", str(lr)] if lr else []
+    args += ["--bf16"] if bf16 else []
+    for k, v in (overrides or {}).items():
+        args += ["--set", f"{k}={json.dumps(v)}"]
+    return args
+
+
+def resume_args(run: Path) -> list[str]:
+    """Arguments that continue a run exactly as it was configured (the trainer resumes its checkpoint)."""
+    try:
+        cfg = json.loads((Path(run) / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        raise ValueError(f"{run} has no readable config.json, so it cannot be resumed")
+    return train_args(**{**cfg, "out": run})

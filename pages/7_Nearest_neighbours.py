@@ -1,0 +1,63 @@
+"""Is a generated cat new, or a copy of a training image? Its 5 nearest training images in three spaces."""
+import numpy as np
+import streamlit as st
+
+from catgan import media, ui, zoo
+from catgan.audit.evaluate import EVAL_FILE
+from catgan.audit.failures import seed_latents
+from catgan.audit.neighbors import memorisation_rate
+from catgan.data.images import BadImage, open_image
+
+st.set_page_config(page_title="Nearest neighbours · catgan", layout="wide")
+st.title("Nearest neighbours")
+st.write("Pixel distance calls a mirrored cat new; pretrained features do not. Each row shows the five "
+         "nearest training images in one space, with distances and a verdict judged against how close "
+         "real training images are to each other.")
+
+entry = ui.model_picker()
+g = ui.load(entry) if entry else None
+if g is None:
+    st.stop()
+
+sources = ["seed", "upload"] + (["latent sliders"] if "explorer_z" in st.session_state else [])
+source = st.radio("Image", sources, horizontal=True, key="src")
+if source == "seed":
+    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
+    query = g.generate(seed_latents(g, [seed]))[0]
+elif source == "latent sliders":
+    query = g.generate(st.session_state["explorer_z"][None])[0]
+else:
+    up = st.file_uploader("An image (PNG, JPEG, WebP, GIF, BMP; up to 5 MB)",
+                          type=["png", "jpg", "jpeg", "webp", "gif", "bmp"])
+    if up is None:
+        st.stop()
+    if up.size > 5 * 2**20:
+        st.error(f"{up.name} is {up.size / 2**20:.1f} MB; upload an image of 5 MB or less.")
+        st.stop()
+    try:
+        query = np.asarray(open_image(up, name=up.name).convert("RGB").resize((g.resolution, g.resolution)))
+    except BadImage as e:
+        st.error(f"{e}. Upload a PNG or JPEG picture.")
+        st.stop()
+
+index = ui.neighbour_index(g)
+result = index.query(query, k=5)[0]
+TITLES = {"pixel": "Pixel L2", "pixel_flip": "Pixel L2, mirror allowed", "feature": "Pretrained features"}
+BADGE = {"memorised": "🔴 likely memorised", "near": "🟠 near a training image", "novel": "🟢 novel"}
+for space, nb in result.items():
+    st.subheader(f"{TITLES[space]} — {BADGE[nb.verdict]}")
+    cols = st.columns(6)
+    cols[0].image(media.png_bytes(media.upscale(query, 3)), caption="query", output_format="PNG")
+    for col, m in zip(cols[1:], nb.matches):
+        im = np.asarray(index.dataset.images[m.index])
+        col.image(media.png_bytes(media.upscale(im, 3)), output_format="PNG",
+                  caption=f"#{m.index} · d={m.distance:.3g}{' (mirrored)' if m.flipped else ''}")
+
+st.header("Memorisation rate")
+report = zoo.read_json(entry.folder / EVAL_FILE).get("memorisation")
+if report:
+    st.metric("Memorised (feature space)", f"{report['memorised']:.2%}", help=f"over {report['n']} samples")
+elif st.button("Measure on 200 samples"):
+    with st.spinner("Generating and searching…"):
+        report = memorisation_rate(index, g.generate(seed_latents(g, range(200))))
+    st.metric("Memorised (feature space)", f"{report['memorised']:.2%}", help="over 200 samples")

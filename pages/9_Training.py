@@ -1,0 +1,117 @@
+"""Train a new model in the background and watch it learn."""
+import time
+
+import streamlit as st
+
+from catgan import jobs, runs as runlib, zoo
+from catgan.data.dataset import DEFAULT_NAME, DatasetError, load_dataset
+from catgan.data.stickers import extract_zip, prepare_stickers
+from catgan.models import FAMILIES
+
+st.set_page_config(page_title="Training · catgan", layout="wide")
+st.title("Training")
+RUNS = zoo.runs_dir()
+
+
+def dataset_choice(name: str) -> str | None:
+    kind = st.radio("Dataset", ["embedded sticker cats", "prepared folder", "upload a zip of stickers"],
+                    horizontal=True)
+    if kind == "embedded sticker cats":
+        return DEFAULT_NAME
+    if kind == "prepared folder":
+        path = st.text_input("Folder (holds images.npy and dataset.json)")
+        return path or None
+    up = st.file_uploader("Zip of sticker images (PNG/JPEG, up to 50 MB)", type=["zip"])
+    if up is None:
+        return None
+    out = RUNS / "datasets" / name
+    if not (out / "dataset.json").exists():
+        with st.spinner("Preparing the stickers…"):
+            raw = RUNS / "uploads" / name
+            extract_zip(up, raw)
+            summary = prepare_stickers(raw, out, size=64, progress=False)
+        st.success(f"Prepared {summary['images']} images from {summary['kept']} stickers "
+                   f"({len(summary['skipped'])} files skipped).")
+    return str(out)
+
+
+with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
+    c1, c2, c3 = st.columns(3)
+    family = c1.selectbox("Family", list(FAMILIES))
+    preset = c2.selectbox("Preset", ["cpu", "paper"], help="cpu: sized for a laptop; paper: the seeds' sizes")
+    resolution = c3.selectbox("Resolution", [32, 64, 128], index=1)
+    c1, c2, c3, c4 = st.columns(4)
+    steps = c1.number_input("Steps", 10, 1_000_000, 2000, 100)
+    batch = c2.number_input("Batch (0: preset)", 0, 512, 0)
+    lr = c3.number_input("Learning rate (0: preset)", 0.0, 0.1, 0.0, format="%.5f")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, 0)
+    name = st.text_input("Run name", f"{family}-{time.strftime('%m%d-%H%M')}")
+    bf16 = st.checkbox("bf16 autocast (about 2x faster on recent CPUs)", True)
+    try:
+        data = dataset_choice(name)
+        if data and data != DEFAULT_NAME:
+            load_dataset(data)
+    except (DatasetError, FileNotFoundError, NotADirectoryError) as e:
+        st.error(str(e))
+        data = None
+    if st.button("Start training", type="primary", disabled=not data or not name.strip()):
+        args = runlib.train_args(family, data, RUNS / name, steps, resolution, preset, batch, lr, seed, bf16,
+                                 sample_every=max(10, min(250, steps // 20)))
+        try:
+            jobs.launch(RUNS, RUNS / name, args)
+            st.session_state.run = name
+        except jobs.JobBusy as e:
+            st.error(str(e))
+
+all_runs = [p.name for p in runlib.list_runs(RUNS)]
+active = jobs.active_job(RUNS)
+if not all_runs:
+    st.info("No runs yet.")
+    st.stop()
+default = active.run.name if active and active.run.name in all_runs else st.session_state.get("run", all_runs[0])
+run_name = st.selectbox("Run", all_runs, index=all_runs.index(default) if default in all_runs else 0)
+run = RUNS / run_name
+
+
+@st.fragment(run_every=2)
+def monitor():
+    status = jobs.run_state(run, RUNS)
+    metrics = runlib.read_metrics(run)
+    state, step, total = status.get("state"), status.get("step", 0), status.get("total") or 1
+    eta = runlib.eta_seconds(status, metrics)
+    st.progress(min(step / total, 1.0), text=f"**{state}** · step {step:,} / {total:,}"
+                + (f" · ETA {eta / 60:.1f} min" if eta and state == "running" else "")
+                + (f" · {status['images_per_s']:.0f} img/s" if status.get("images_per_s") else ""))
+    c1, c2 = st.columns(2)
+    if state in ("running", "starting") and c1.button("Stop (saves a checkpoint)"):
+        jobs.stop(jobs.active_job(RUNS) or jobs.Job(run, status.get("pid", -1), "train", 0))
+        st.rerun()
+    if state in ("stopped", "crashed", "failed", "stalled") and c2.button("Resume"):
+        try:
+            jobs.launch(RUNS, run, runlib.resume_args(run))
+        except (jobs.JobBusy, ValueError) as e:
+            st.error(str(e))
+    if state in ("failed", "crashed"):
+        st.error(status.get("error") or "the run failed")
+        st.code(status.get("log_tail", ""), language=None)
+    family = zoo.read_json(run / "config.json").get("model", "")
+    if metrics.get("step"):
+        cols = st.columns(len(runlib.CHARTS.get(family, [])) + 1)
+        for col, (title, keys) in zip(cols, runlib.CHARTS.get(family, [])):
+            col.caption(title)
+            col.line_chart({k: metrics[k] for k in keys if k in metrics} | {"step": metrics["step"]}, x="step")
+        cols[-1].caption("images/s")
+        cols[-1].line_chart({"images/s": metrics["images_per_s"], "step": metrics["step"]}, x="step")
+    grids = runlib.sample_grids(run)
+    if grids:
+        i = st.slider("Sample grid at step", 0, len(grids) - 1, len(grids) - 1, format="%d",
+                      key=f"grid_{run_name}") if len(grids) > 1 else 0
+        st.image(str(grids[i][1]), caption=f"16 fixed latents at step {grids[i][0]:,}", width=384,
+                 output_format="PNG")
+
+
+monitor()
+grids = runlib.sample_grids(run)
+if len(grids) > 1:
+    st.download_button("Download the training time-lapse (GIF)", runlib.timelapse_gif(run),
+                       file_name=f"{run_name}-timelapse.gif", mime="image/gif")
