@@ -74,6 +74,7 @@ def launch(runs: Path, run: Path, args: list[str], kind: str = "train") -> Job:
         raise JobBusy(f"a {job.kind} job is already running ({job.run.name}); stop it or wait for it to finish")
     try:
         run.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(run / "job.json", {"kind": kind, "args": args, "launched": time.time()})
         with open(run / "log.txt", "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", "catgan", *args], stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(fd,),

@@ -65,9 +65,19 @@ def eta_seconds(status: dict, metrics: dict) -> float | None:
     return (total - steps[-1]) / rate if rate > 0 else None
 
 
+def _is_training_run(p: Path) -> bool:
+    if (p / "config.json").exists():
+        return True
+    try:            # launched from the app, but the trainer has not written its config yet
+        return json.loads((p / "job.json").read_text()).get("kind") == "train"
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
 def list_runs(runs: Path) -> list[Path]:
-    return sorted((p for p in Path(runs).glob("*") if p.is_dir() and (p / "config.json").exists()),
-                  key=lambda p: p.stat().st_mtime, reverse=True) if Path(runs).exists() else []
+    """Training run folders, newest first."""
+    found = [p for p in Path(runs).glob("*") if p.is_dir() and _is_training_run(p)] if Path(runs).exists() else []
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 64, preset: str = "cpu",

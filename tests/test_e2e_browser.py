@@ -1,0 +1,161 @@
+"""End to end: the real app (`streamlit run app.py`) driven in Debian's chromium by Playwright."""
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from catgan.train.trainer import CHECKPOINT, TrainConfig, train
+from conftest import ROOT, TINY
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason="browser tests need Debian's chromium: apt-get install -y chromium")
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, tiny_data):
+    """Two tiny models in a checkpoints folder, and the real server on a free port."""
+    root = tmp_path_factory.mktemp("e2e")
+    for model in ("dcgan", "began"):
+        train(TrainConfig(model=model, data=str(tiny_data.path), out=str(root / f"run-{model}"), steps=2,
+                          resolution=32, batch=8, threads=1, progress=False, overrides=dict(TINY[model])))
+        (root / "ck" / f"tiny-{model}").mkdir(parents=True)
+        shutil.copy(root / f"run-{model}" / CHECKPOINT, root / "ck" / f"tiny-{model}" / "model.safetensors")
+    port = _free_port()
+    env = {**os.environ, "CATGAN_CHECKPOINTS": str(root / "ck"), "CATGAN_RUNS": str(root / "runs")}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+                               f"--server.port={port}", "--browser.gatherUsageStats=false"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("streamlit did not start")
+    yield {"url": url, "root": root, "data": tiny_data}
+    os.killpg(server.pid, 15)
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ctx.close()
+
+
+def idle(page):
+    """Wait until the app is connected and its script has finished running."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
+    page.wait_for_function("""() => {
+        const app = document.querySelector("[data-testid='stApp']");
+        return app && app.getAttribute('data-test-script-state') === 'notRunning'; }""")
+    page.wait_for_timeout(300)
+
+
+def image_srcs(page):
+    return page.eval_on_selector_all("[data-testid='stImage'] img", "els => els.map(e => e.src)")
+
+
+def test_switch_model_and_move_a_slider(app, page):
+    page.goto(f"{app['url']}/Latent_sliders")
+    idle(page)
+    first = image_srcs(page)
+    assert first
+    # move slider "a": focus its thumb and press the arrow key
+    page.locator("[data-testid='stSlider']").first.get_by_role("slider").focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    idle(page)
+    moved = image_srcs(page)
+    assert moved != first
+    assert "a=" in page.url, "slider state is in the URL"
+    # switch model in the sidebar dropdown
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="tiny-dcgan").click()   # tiny-began is the default
+    idle(page)
+    assert "model=tiny-dcgan" in page.url
+    assert page.get_by_text("tiny-dcgan · dcgan · 32px").is_visible()
+    assert image_srcs(page) != moved
+
+
+def test_corners_grid_renders(app, page):
+    page.goto(f"{app['url']}/Corners?n=4")
+    idle(page)
+    assert image_srcs(page)
+    assert page.locator("[data-testid='stDownloadButton']").count() == 1
+
+
+def test_morph_gif_download_is_a_valid_gif_with_the_right_frame_count(app, page):
+    from PIL import Image
+    page.goto(f"{app['url']}/Morph?seeds=1,2,3&frames=5&loop=false")
+    idle(page)
+    with page.expect_download() as dl:
+        page.locator("[data-testid='stDownloadButton'] button").first.click()
+    data = open(dl.value.path(), "rb").read()
+    assert data[:6] in (b"GIF87a", b"GIF89a")
+    gif = Image.open(io.BytesIO(data))
+    assert gif.n_frames == 2 * 5 + 1            # two transitions of 5 frames, plus the last keyframe
+
+
+def test_train_from_the_page_watch_it_then_stop_and_find_it(app, page):
+    page.goto(f"{app['url']}/Training")
+    idle(page)
+    page.get_by_text("prepared folder").click()
+    idle(page)
+    page.get_by_label("Folder (holds images.npy and dataset.json)").fill(str(app["data"].path))
+    page.keyboard.press("Enter")
+    idle(page)
+    page.locator("[data-testid='stSelectbox']").nth(0).click()
+    page.get_by_role("option", name="dcgan").click()
+    idle(page)
+    page.locator("[data-testid='stSelectbox']").nth(2).click()
+    page.get_by_role("option", name="32").click()
+    idle(page)
+    page.get_by_label("Run name").fill("browser-run")
+    page.keyboard.press("Enter")
+    idle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=120_000)
+    page.wait_for_selector("[data-testid='stImage'] img", timeout=120_000)
+    first = page.get_by_text("step", exact=False).first.inner_text()
+    page.wait_for_function("""(before) => {
+        const bars = [...document.querySelectorAll("[data-testid='stProgress']")].map(e => e.innerText);
+        return bars.length && bars[0] !== before; }""", arg=first, timeout=120_000)
+    page.get_by_role("button", name="Stop (saves a checkpoint)").click()
+    page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stProgress']")]
+        .some(e => e.innerText.includes('stopped'))""", timeout=120_000)
+    page.goto(app["url"])
+    idle(page)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    assert page.get_by_role("option", name="run/browser-run").is_visible()
