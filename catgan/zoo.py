@@ -99,3 +99,49 @@ def export_run(run: str | Path, out: str | Path) -> Path:
         if (run / name).exists():
             shutil.copy2(run / name, out / name)
     return out / MODEL_FILE
+
+
+TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
+    name: f"scripts/train_zoo.sh {name}" for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64")}
+
+
+def write_card(folder: str | Path, machine: str) -> dict:
+    """card.json (for the app) and card.md (for people) from the model's metadata, eval and logs."""
+    from catgan import load_generator, media
+    from catgan.io import atomic_write_bytes, atomic_write_json
+    from catgan.runs import read_metrics
+    folder = Path(folder)
+    g = load_generator(folder / MODEL_FILE, device="cpu")
+    meta, report = g.meta, read_json(folder / "eval.json")
+    atomic_write_bytes(folder / "samples" / "final.png", media.grid_png(g.generate(g.latents(0, 64)), cols=8))
+    metrics = read_metrics(folder)
+    every = max(1, len(metrics.get("step", [])) // 200)
+    history = {k: v[::every] for k, v in metrics.items() if k != "time"}
+    ips = [v for v in metrics.get("images_per_s", []) if v]
+    q = {k: report.get(k) for k in ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage")}
+    card = {"name": folder.name, "family": g.family, "preset": meta["config"].get("preset"),
+            "resolution": g.resolution, "latent_dim": g.latent_dim, "config": meta["config"],
+            "dataset": meta.get("dataset"), "steps": meta.get("step"),
+            "train_minutes": round(meta.get("train_seconds", 0) / 60, 1), "bf16": meta.get("bf16"),
+            "images_per_s_median": float(sorted(ips)[len(ips) // 2]) if ips else None, "machine": machine,
+            "command": TRAIN_COMMANDS.get(folder.name, "catgan train ..."),
+            "feature_space": report.get("feature_space"), "quality": q,
+            "modes": {k: v for k, v in report.get("modes", {}).items() if k != "histograms"},
+            "memorisation": report.get("memorisation"), "history": history,
+            "summary": f"{g.family.upper()} · {meta.get('step', 0):,} steps · "
+                       f"{meta.get('train_seconds', 0) / 60:.0f} min on {machine}"}
+    atomic_write_json(folder / "card.json", card)
+    fmt = lambda v: "–" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = [f"# {folder.name}", "", card["summary"], "",
+             f"- family: {g.family}, preset `{card['preset']}`, {g.resolution} px, latent {g.latent_dim}",
+             f"- dataset: {card['dataset'].get('name') or card['dataset'].get('path')} "
+             f"({card['dataset'].get('count')} images)",
+             f"- trained: {card['steps']:,} steps in {card['train_minutes']} min "
+             f"(median {fmt(card['images_per_s_median'])} images/s, bf16 {card['bf16']}) on {machine}",
+             f"- retrain: `{card['command']}`", "", f"## Quality ({card['feature_space']})", "",
+             "| " + " | ".join(q) + " |", "|" + "---|" * len(q), "| " + " | ".join(fmt(v) for v in q.values()) + " |",
+             "", f"Mode coverage (pose x item): {fmt(card['modes'].get('mode_coverage'))}; "
+             f"memorised: {fmt((card['memorisation'] or {}).get('memorised'))}", "",
+             "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
+    atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
+    return card

@@ -53,6 +53,10 @@ def app(tmp_path_factory, tiny_data):
     yield {"url": url, "root": root, "data": tiny_data}
     os.killpg(server.pid, 15)
     server.wait(timeout=30)
+    from catgan import jobs
+    job = jobs.active_job(root / "runs")      # a training started from the page outlives the server
+    if job:
+        jobs.stop(job)
 
 
 @pytest.fixture(scope="module")
