@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from catgan.audit import features as feats
+from catgan.data.dataset import DatasetError, default_dataset, load_dataset, make_synthetic, write_dataset
+
+
+def test_default_dataset_is_built_once_then_loaded(monkeypatch, tmp_path):
+    monkeypatch.setenv("CATGAN_CACHE", str(tmp_path))
+    a = default_dataset(32, n=20, progress=False)
+    stamp = (a.path / "images.npy").stat().st_mtime_ns
+    b = default_dataset(32, n=20, progress=False)
+    assert (b.path / "images.npy").stat().st_mtime_ns == stamp and np.array_equal(a.images, b.images)
+    assert isinstance(b.images, np.memmap)
+    assert b.info["source"] == "synthetic" and len(b.labels["pose"]) == 20
+
+
+def test_feature_cache_follows_the_content(monkeypatch, tmp_path):
+    monkeypatch.setenv("CATGAN_CACHE", str(tmp_path / "cache"))
+    ds = make_synthetic(tmp_path / "ds", n=6, size=32, seed=1, progress=False)
+    f1 = feats.dataset_features(ds, progress=False)
+    assert list((tmp_path / "cache" / "features").glob("*.npy"))
+    assert np.array_equal(feats.dataset_features(ds, progress=False), f1)      # from the cache
+    ds2 = make_synthetic(tmp_path / "ds", n=6, size=32, seed=2, progress=False)  # rewritten in place
+    f2 = feats.dataset_features(ds2, progress=False)
+    assert not np.allclose(f1, f2)
+    assert np.allclose(f2, feats.features(np.asarray(ds2.images)), atol=1e-4)
+
+
+def test_damaged_or_wrong_folders_are_explained(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="not a prepared dataset"):
+        load_dataset(tmp_path / "empty")
+    ds = make_synthetic(tmp_path / "ds", n=4, size=16, progress=False)
+    (ds.path / "images.npy").write_bytes(b"garbage")
+    with pytest.raises(DatasetError, match="damaged"):
+        load_dataset(ds.path)
+    with pytest.raises(DatasetError, match="empty dataset"):
+        write_dataset(tmp_path / "e", np.zeros((0, 8, 8, 3), np.uint8), {})
+    with pytest.raises(DatasetError, match="uint8 N x H x W x 3"):
+        write_dataset(tmp_path / "f", np.zeros((2, 8, 8), np.float32), {})
+
+
+def test_eval_refuses_more_samples_than_the_dataset_has(tiny_cfg):
+    from catgan.audit.evaluate import evaluate
+    from catgan.train.trainer import CHECKPOINT, train
+    cfg = tiny_cfg("dcgan", steps=1)
+    train(cfg)
+    with pytest.raises(ValueError, match="holds 96"):
+        evaluate(f"{cfg.out}/{CHECKPOINT}", n=500, progress=False)
+
+
+def test_eval_writes_a_full_report_beside_the_model(tiny_cfg):
+    import json
+    from pathlib import Path
+    from catgan.audit.evaluate import evaluate
+    from catgan.train.trainer import CHECKPOINT, train
+    cfg = tiny_cfg("began", steps=2)
+    train(cfg)
+    report = evaluate(f"{cfg.out}/{CHECKPOINT}", n=40, memorisation_n=20, progress=False)
+    saved = json.loads((Path(cfg.out) / "eval.json").read_text())
+    assert saved["fid"] == report["fid"] > 0
+    assert {"kid", "kid_std", "precision", "recall", "density", "coverage"} <= set(saved)
+    assert saved["feature_space"].startswith("efficientnet-lite0")
+    modes = saved["modes"]
+    assert 0 <= modes["mode_coverage"] <= 1 and modes["modes"] > 1
+    assert set(modes["histograms"]) == {"pose", "item", "coat"}
+    assert saved["memorisation"]["n"] == 20
