@@ -15,7 +15,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
 def ensure_env(requirements: str) -> None:
-    text = b"".join((ROOT / f).read_bytes() for f in ("requirements.txt", requirements))
+    text = b"".join((ROOT / f).read_bytes() for f in ("requirements.txt", requirements, "pyproject.toml"))
     stamp = VENV / f".installed-{hashlib.sha256(text).hexdigest()[:12]}"
     if stamp.exists():
         return
@@ -23,6 +23,7 @@ def ensure_env(requirements: str) -> None:
         subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
     pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.check_call(pip + ["-r", str(ROOT / requirements)])
+    subprocess.check_call(pip + ["--no-deps", "-e", str(ROOT)])      # the `catgan` command
     stamp.touch()
 
 
