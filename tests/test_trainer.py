@@ -28,6 +28,7 @@ def test_few_steps_write_everything(model, tiny_cfg):
                 "pgwgan": {"critic_loss", "wasserstein", "drift", "resolution", "alpha"},
                 "dcgan": {"D_x", "D_G_z", "loss_D", "loss_G"}}[model]
     assert expected <= set(rows[-1]) and rows[-1]["images_per_s"] > 0
+    assert rows[-1]["lr_G"] > 0 and rows[-1]["lr_D"] > 0
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
         "step_000000.png", "step_000002.png", "step_000004.png"]
     status = read_status(out)

@@ -149,7 +149,7 @@ class BEGAN(Family):
         balance = self.cfg["gamma"] * lr_ - lf
         self.k = min(1.0, max(0.0, self.k + self.cfg["lambda_k"] * balance))
         return {"L_real": lr_, "L_fake": lf, "loss_G": loss_g.item(), "k_t": self.k,
-                "M_global": lr_ + abs(balance), "lr": self.opt["G"].param_groups[0]["lr"]}
+                "M_global": lr_ + abs(balance)}
 
     def extra_state(self):
         return {"k": self.k}

@@ -284,7 +284,8 @@ class Trainer:
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                 now = time.time()
                 ips = (self.step - step_log) * real.shape[0] * self.dist.world / max(now - t_log, 1e-9)
-                self._log({"step": self.step, "time": round(now, 3), "images_per_s": round(ips, 1), **metrics})
+                lrs = {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.family.opt.items()}
+                self._log({"step": self.step, "time": round(now, 3), "images_per_s": round(ips, 1), **metrics, **lrs})
                 self.status("running", images_per_s=round(ips, 1))
                 t_log, step_log = now, self.step
             if self.step % cfg.sample_every == 0:
