@@ -53,6 +53,18 @@ def model_picker() -> zoo.ModelEntry | None:
     return by_name[name]
 
 
+def model_page(title: str, intro: str, with_critic: bool = False) -> tuple[zoo.ModelEntry, LoadedGenerator]:
+    """The common top of a page that works on one model; stops the page when there is none usable."""
+    st.set_page_config(page_title=f"{title} · catgan", page_icon="🐱", layout="wide")
+    st.title(title)
+    st.write(intro)
+    entry = model_picker()
+    g = load(entry, with_critic=with_critic) if entry else None
+    if g is None:
+        st.stop()
+    return entry, g
+
+
 def model_key(g: LoadedGenerator) -> str:
     return f"{g.path}:{g.path.stat().st_mtime}:{g.device}"
 
@@ -83,7 +95,7 @@ def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_t
         return latent.seed_latent(seed, dim)
     cols = st.columns(3)
     nums = [c.number_input(n, -5.0, 5.0, float(d), 0.1, key=f"{prefix}_{n}", bind="query-params")
-            for c, n, d in zip(cols, "abc", default_three)]
+            for c, n, d in zip(cols, "abc", default_three, strict=False)]
     return latent.from_three(nums, dim)
 
 

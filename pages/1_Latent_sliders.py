@@ -4,16 +4,11 @@ import streamlit as st
 
 from catgan import latent, ui
 
-st.set_page_config(page_title="Latent sliders · catgan", layout="wide")
-st.title("Latent sliders")
-st.write("Three numbers are projected into the latent space by a fixed random matrix "
-         f"(seed {latent.PROJECTION_SEED}, documented in `catgan/latent.py`). Small numbers make the most "
-         "cat-like images; large ones garble colours.")
-
-entry = ui.model_picker()
-g = ui.load(entry) if entry else None
-if g is None:
-    st.stop()
+entry, g = ui.model_page(
+    "Latent sliders",
+    "Three numbers are projected into the latent space by a fixed random matrix "
+    f"(seed {latent.PROJECTION_SEED}, documented in `catgan/latent.py`). Small numbers make the most "
+    "cat-like images; large ones garble colours.")
 
 KEYS = {"a": 0.0, "b": 0.0, "c": 0.0, "base": -1, "scale": 1.0}
 

@@ -1,16 +1,11 @@
 """Four corner latents blended over an N x N grid."""
 import streamlit as st
 
-from catgan import latent, media, ui
+from catgan import latent, ui
 
-st.set_page_config(page_title="Corners · catgan", layout="wide")
-st.title("Corners")
-st.write("Each corner is a latent, set by a seed or by three numbers; the grid blends them.")
-
-entry = ui.model_picker()
-g = ui.load(entry) if entry else None
-if g is None:
-    st.stop()
+entry, g = ui.model_page(
+    "Corners",
+    "Each corner is a latent, set by a seed or by three numbers; the grid blends them.")
 
 NAMES = [("tl", "Top left", (1, 0, 0)), ("tr", "Top right", (0, 1, 0)),
          ("bl", "Bottom left", (0, 0, 1)), ("br", "Bottom right", (-1, -1, 0))]
@@ -20,7 +15,7 @@ with controls:
     mode = st.radio("Interpolation", ["linear", "spherical"], key="interp", horizontal=True, bind="query-params")
     corners = []
     for row in (NAMES[:2], NAMES[2:]):
-        for col, (key, label, three) in zip(st.columns(2), row):
+        for col, (key, label, three) in zip(st.columns(2), row, strict=False):
             with col:
                 corners.append(ui.latent_input(key, label, g.latent_dim, default_seed=len(corners) + 1,
                                                default_three=three))

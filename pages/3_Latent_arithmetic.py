@@ -4,19 +4,14 @@ import streamlit as st
 
 from catgan import latent, media, ui
 
-st.set_page_config(page_title="Latent arithmetic · catgan", layout="wide")
-st.title("Latent arithmetic")
-st.write("Like *man with glasses − man + woman = woman with glasses*: subtract one cat's latent from "
-         "another's, add a third, and see what the result keeps.")
-
-entry = ui.model_picker()
-g = ui.load(entry) if entry else None
-if g is None:
-    st.stop()
+entry, g = ui.model_page(
+    "Latent arithmetic",
+    "Like *man with glasses − man + woman = woman with glasses*: subtract one cat's latent from "
+    "another's, add a third, and see what the result keeps.")
 
 cols = st.columns(3)
 parts = []
-for col, (key, label, seed) in zip(cols, [("start", "Start", 1), ("sub", "Subtract", 2), ("add", "Add", 3)]):
+for col, (key, label, seed) in zip(cols, [("start", "Start", 1), ("sub", "Subtract", 2), ("add", "Add", 3)], strict=False):
     with col:
         parts.append(ui.latent_input(key, label, g.latent_dim, default_seed=seed))
 result = latent.arithmetic(*parts)

@@ -1,18 +1,12 @@
 """Cat morphs: interpolate through keyframe latents and download the animation."""
-import numpy as np
 import streamlit as st
 
 from catgan import latent, media, ui
 
-st.set_page_config(page_title="Morph · catgan", layout="wide")
-st.title("Morph")
-st.write("Pick keyframes (seeds), and the generator renders every step between them: the second seed's "
-         "*cat morphs*.")
-
-entry = ui.model_picker()
-g = ui.load(entry) if entry else None
-if g is None:
-    st.stop()
+entry, g = ui.model_page(
+    "Morph",
+    "Pick keyframes (seeds), and the generator renders every step between them: the second seed's "
+    "*cat morphs*.")
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering frames…")

@@ -5,14 +5,10 @@ import streamlit as st
 from catgan import ui, zoo
 from catgan.audit import failures
 
-st.set_page_config(page_title="Failure gallery · catgan", layout="wide")
-st.title("Failure gallery")
-st.write("The first seed's *happy accidents*, found systematically. Every tile links back to the explorer.")
-
-entry = ui.model_picker()
-g = ui.load(entry, with_critic=True) if entry else None
-if g is None:
-    st.stop()
+entry, g = ui.model_page(
+    "Failure gallery",
+    "The first seed's *happy accidents*, found systematically. Every tile links back to the explorer.",
+    with_critic=True)
 key = ui.model_key(g)
 
 
@@ -69,6 +65,6 @@ if not snaps:
     st.info("This model kept no training snapshots.")
 else:
     pick = [s for s in snaps if s.step > 0][:6]
-    for col, s in zip(st.columns(len(pick) or 1), pick):
+    for col, s in zip(st.columns(len(pick) or 1), pick, strict=False):
         col.image(s.path, caption=f"step {s.step:,}", output_format="PNG")
     st.caption("Every snapshot is the same 16 fixed latents, so a column follows one cat through training.")

@@ -8,16 +8,11 @@ from catgan.audit.failures import seed_latents
 from catgan.audit.neighbors import memorisation_rate
 from catgan.data.images import BadImage, open_image
 
-st.set_page_config(page_title="Nearest neighbours · catgan", layout="wide")
-st.title("Nearest neighbours")
-st.write("Pixel distance calls a mirrored cat new; pretrained features do not. Each row shows the five "
-         "nearest training images in one space, with distances and a verdict judged against how close "
-         "real training images are to each other.")
-
-entry = ui.model_picker()
-g = ui.load(entry) if entry else None
-if g is None:
-    st.stop()
+entry, g = ui.model_page(
+    "Nearest neighbours",
+    "Pixel distance calls a mirrored cat new; pretrained features do not. Each row shows the five "
+    "nearest training images in one space, with distances and a verdict judged against how close "
+    "real training images are to each other.")
 
 sources = ["seed", "upload"] + (["latent sliders"] if "explorer_z" in st.session_state else [])
 source = st.radio("Image", sources, horizontal=True, key="src")
@@ -48,7 +43,7 @@ for space, nb in result.items():
     st.subheader(f"{TITLES[space]} — {BADGE[nb.verdict]}")
     cols = st.columns(6)
     cols[0].image(media.png_bytes(media.upscale(query, 3)), caption="query", output_format="PNG")
-    for col, m in zip(cols[1:], nb.matches):
+    for col, m in zip(cols[1:], nb.matches, strict=False):
         im = np.asarray(index.dataset.images[m.index])
         col.image(media.png_bytes(media.upscale(im, 3)), output_format="PNG",
                   caption=f"#{m.index} · d={m.distance:.3g}{' (mirrored)' if m.flipped else ''}")

@@ -1,7 +1,6 @@
 """Every page through Streamlit's AppTest: renders, reacts to its controls, restores from the URL."""
 import shutil
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 

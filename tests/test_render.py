@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from catgan.data import render
 from catgan.data.dataset import make_synthetic

@@ -13,7 +13,7 @@ from catgan import load_generator
 from catgan.models import FAMILIES
 from catgan.train.checkpoint import load_checkpoint, read_meta
 from catgan.train.trainer import CHECKPOINT, TrainingFailed, read_status, train
-from conftest import ROOT, TINY
+from conftest import ROOT
 
 
 @pytest.mark.parametrize("model", list(FAMILIES))
