@@ -95,7 +95,7 @@ def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_t
         return latent.seed_latent(seed, dim)
     cols = st.columns(3)
     nums = [c.number_input(n, -5.0, 5.0, float(d), 0.1, key=f"{prefix}_{n}", bind="query-params")
-            for c, n, d in zip(cols, "abc", default_three, strict=False)]
+            for c, n, d in zip(cols, "abc", default_three)]
     return latent.from_three(nums, dim)
 
 

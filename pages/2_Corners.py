@@ -15,7 +15,7 @@ with controls:
     mode = st.radio("Interpolation", ["linear", "spherical"], key="interp", horizontal=True, bind="query-params")
     corners = []
     for row in (NAMES[:2], NAMES[2:]):
-        for col, (key, label, three) in zip(st.columns(2), row, strict=False):
+        for col, (key, label, three) in zip(st.columns(2), row):
             with col:
                 corners.append(ui.latent_input(key, label, g.latent_dim, default_seed=len(corners) + 1,
                                                default_three=three))

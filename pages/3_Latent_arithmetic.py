@@ -11,7 +11,7 @@ entry, g = ui.model_page(
 
 cols = st.columns(3)
 parts = []
-for col, (key, label, seed) in zip(cols, [("start", "Start", 1), ("sub", "Subtract", 2), ("add", "Add", 3)], strict=False):
+for col, (key, label, seed) in zip(cols, [("start", "Start", 1), ("sub", "Subtract", 2), ("add", "Add", 3)]):
     with col:
         parts.append(ui.latent_input(key, label, g.latent_dim, default_seed=seed))
 result = latent.arithmetic(*parts)

@@ -65,6 +65,6 @@ if not snaps:
     st.info("This model kept no training snapshots.")
 else:
     pick = [s for s in snaps if s.step > 0][:6]
-    for col, s in zip(st.columns(len(pick) or 1), pick, strict=False):
+    for col, s in zip(st.columns(len(pick) or 1), pick):
         col.image(s.path, caption=f"step {s.step:,}", output_format="PNG")
     st.caption("Every snapshot is the same 16 fixed latents, so a column follows one cat through training.")

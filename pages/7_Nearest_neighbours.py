@@ -43,7 +43,7 @@ for space, nb in result.items():
     st.subheader(f"{TITLES[space]} — {BADGE[nb.verdict]}")
     cols = st.columns(6)
     cols[0].image(media.png_bytes(media.upscale(query, 3)), caption="query", output_format="PNG")
-    for col, m in zip(cols[1:], nb.matches, strict=False):
+    for col, m in zip(cols[1:], nb.matches):
         im = np.asarray(index.dataset.images[m.index])
         col.image(media.png_bytes(media.upscale(im, 3)), output_format="PNG",
                   caption=f"#{m.index} · d={m.distance:.3g}{' (mirrored)' if m.flipped else ''}")

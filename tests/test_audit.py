@@ -38,7 +38,7 @@ def test_pixel_neighbours_match_brute_force(flip_fixture):
     index = build_index(ds, reference=40, progress=False)
     queries = np.random.default_rng(1).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
     data = np.asarray(ds.images).reshape(len(ds), -1).astype(np.float64) / 255
-    for q, r in zip(queries, index.query(queries, k=5), strict=False):
+    for q, r in zip(queries, index.query(queries, k=5)):
         d = np.sqrt(((data - q.reshape(-1).astype(np.float64) / 255) ** 2).sum(1))
         assert [m.index for m in r["pixel"].matches] == list(np.argsort(d)[:5])
         assert np.allclose([m.distance for m in r["pixel"].matches], np.sort(d)[:5], rtol=1e-4)
