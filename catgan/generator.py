@@ -65,6 +65,8 @@ class LoadedGenerator:
             raise ValueError(f"{self.path.name} ships no discriminator, so its samples cannot be ranked by it")
         x = torch.as_tensor(images).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(self.device)
         kw = self.meta.get("sample_kwargs", {})
+        if "level" in kw:            # a growing critic saved before its last stage sees its own resolution
+            x = torch.nn.functional.adaptive_avg_pool2d(x, 4 * 2 ** kw["level"])
         fam = get_family(self.family)
         return torch.cat([fam.realism(lambda v: self.critic(v, **kw), x[i:i + self.batch])
                           for i in range(0, len(x), self.batch)]).cpu().numpy()

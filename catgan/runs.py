@@ -80,6 +80,13 @@ def list_runs(runs: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
+def check_run_name(name: str) -> str:
+    """Run names become folder names: letters, digits, '.', '_' and '-' only."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}", name or ""):
+        raise ValueError(f"run name {name!r}: use 1-80 letters, digits, '.', '_' or '-' (no spaces or slashes)")
+    return name
+
+
 def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 64, preset: str = "cpu",
                batch: int | None = None, lr: float | None = None, seed: int = 0, bf16: bool = False,
                sample_every: int = 250, overrides: dict | None = None, **_) -> list[str]:

@@ -4,7 +4,7 @@ import time
 import streamlit as st
 
 from catgan import jobs, runs as runlib, zoo
-from catgan.data.dataset import DEFAULT_NAME, DatasetError, load_dataset
+from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.models import FAMILIES
 
@@ -48,10 +48,11 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
     name = st.text_input("Run name", f"{family}-{time.strftime('%m%d-%H%M')}")
     bf16 = st.checkbox("bf16 autocast (about 2x faster on recent CPUs)", True)
     try:
+        runlib.check_run_name(name)
         data = dataset_choice(name)
         if data and data != DEFAULT_NAME:
             load_dataset(data)
-    except (DatasetError, FileNotFoundError, NotADirectoryError) as e:
+    except (ValueError, FileNotFoundError, NotADirectoryError) as e:
         st.error(str(e))
         data = None
     if st.button("Start training", type="primary", disabled=not data or not name.strip()):

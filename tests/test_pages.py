@@ -196,3 +196,10 @@ def test_training_page_starts_one_job_and_refuses_a_second(zoo, tiny_data):
     finally:
         jobs.stop(job)
     assert jobs.active_job(runs) is None
+
+
+def test_training_page_refuses_a_run_name_that_is_a_path():
+    at = run("pages/9_Training.py")
+    at.text_input[0].set_value("../../etc").run()
+    assert any("run name" in e.value for e in at.error)
+    assert at.button[0].disabled
