@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
   [dcgan-stickers64]="--model dcgan --steps 6000"
-  [began-stickers64]="--model began --steps 5000"
+  [began-stickers64]="--model began --steps 4500"
   [pgwgan-stickers64]="--model pgwgan --steps 7200"
 )
-for name in "${@:-dcgan-stickers64 began-stickers64 pgwgan-stickers64}"; do
+for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   # shellcheck disable=SC2086
   $PY -m catgan train ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --bf16 \
       --sample-every 250 --checkpoint-every 250 --out "runs/zoo-$name"
