@@ -102,7 +102,8 @@ def export_run(run: str | Path, out: str | Path) -> Path:
 
 
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
-    name: f"scripts/train_zoo.sh {name}" for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64")}
+    name: f"scripts/train_zoo.sh {name}"
+    for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64", "began-kstuck-stickers64")}
 
 
 def write_card(folder: str | Path, machine: str) -> dict:
