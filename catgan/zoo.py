@@ -146,3 +146,22 @@ def write_card(folder: str | Path, machine: str) -> dict:
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
+
+
+def quality_markdown() -> str:
+    """The README's table of shipped models: every eval figure, with the real-vs-real floor first."""
+    cols = ["fid", "kid", "precision", "recall", "density", "coverage"]
+    head = ["model", "steps", "train min", *cols, "mode coverage", "memorised"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    floor = read_json(checkpoints_dir() / "real_vs_real.json")
+    if floor:
+        rows.append("| real vs real (floor) | | | " + " | ".join(f"{floor[c]:.3g}" for c in cols) + " | | |")
+    for e in list_models(runs=Path("/nonexistent")):
+        r, card = read_json(e.folder / "eval.json"), e.card()
+        if not r:
+            continue
+        rows.append(f"| {e.name} | {card.get('steps', 0):,} | {card.get('train_minutes', '')} | "
+                    + " | ".join(f"{r[c]:.3g}" for c in cols)
+                    + f" | {r.get('modes', {}).get('mode_coverage', float('nan')):.2f}"
+                    + f" | {r.get('memorisation', {}).get('memorised', float('nan')):.2%} |")
+    return "\n".join(rows)

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 MACHINE=${MACHINE:-"2-core x86-64 CPU, no GPU"}
-for name in "${@:-dcgan-stickers64 began-stickers64 pgwgan-stickers64}"; do
+for name in "${@:-dcgan-stickers64 began-stickers64 pgwgan-stickers64 began-kstuck-stickers64}"; do
   $PY -m catgan eval "checkpoints/$name/model.safetensors" --n 5000 >/dev/null
   $PY -c "import sys; from catgan.zoo import write_card; write_card(sys.argv[1], sys.argv[2])" "checkpoints/$name" "$MACHINE"
 done

@@ -6,14 +6,14 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
   [dcgan-stickers64]="--model dcgan --steps 6000"
-  [began-stickers64]="--model began --steps 4500"
+  [began-stickers64]="--model began --steps 3500"
   [pgwgan-stickers64]="--model pgwgan --steps 7200"
   # the seed's "k_t stuck near 0" failure, kept as a teaching model: the paper's lambda_k on a CPU budget
   [began-kstuck-stickers64]="--model began --steps 3925 --set lambda_k=0.001"
 )
 for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   # shellcheck disable=SC2086
-  $PY -m catgan train ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --bf16 \
+  $PY -m catgan train ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --bf16 --threads "${THREADS:-2}" \
       --sample-every 250 --checkpoint-every 250 --out "runs/zoo-$name"
   $PY -m catgan export "runs/zoo-$name" --out "checkpoints/$name"
 done
