@@ -7,7 +7,7 @@ PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
   [dcgan-stickers64]="--model dcgan --steps 6000"
   [began-stickers64]="--model began --steps 2500"
-  [pgwgan-stickers64]="--model pgwgan --steps 7200"
+  [pgwgan-stickers64]="--model pgwgan --steps 6800"
   # the seed's "k_t stuck near 0" failure, kept as a teaching model: the paper's lambda_k on a CPU budget
   [began-kstuck-stickers64]="--model began --steps 3925 --set lambda_k=0.001"
 )
