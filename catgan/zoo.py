@@ -59,6 +59,8 @@ def list_models(checkpoints: Path | None = None, runs: Path | None = None) -> li
     checkpoints, runs = checkpoints or checkpoints_dir(), runs or runs_dir()
     out = [_entry(d.name, d / MODEL_FILE, "shipped")
            for d in sorted(checkpoints.glob("*")) if (d / MODEL_FILE).exists()]
+    default = (checkpoints / "default.txt").read_text().strip() if (checkpoints / "default.txt").exists() else ""
+    out.sort(key=lambda e: e.name != default)              # the model the app opens on comes first
     for d in sorted(runs.glob("*")) if runs.exists() else []:
         ck = d / "checkpoint.safetensors"
         status = read_json(d / "status.json")

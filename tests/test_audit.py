@@ -29,7 +29,7 @@ def test_flipped_image_finds_its_original_in_feature_space_not_pixel_space(flip_
     assert r["pixel"].matches[0].index == 1            # the noisy decoy
     assert r["feature"].matches[0].index == 0          # the real original
     best = r["pixel_flip"].matches[0]
-    assert best.index == 0 and best.flipped and best.distance < 1e-6
+    assert best.index == 0 and best.flipped and best.distance < 1e-2     # float32 dot-product distances
     assert r["pixel_flip"].verdict == "memorised"
 
 

@@ -52,20 +52,20 @@ class NeighbourIndex:
         """For each image (uint8 N x H x W x 3, any size), its k nearest in every space."""
         images = _check_images(images)
         k = min(k, len(self.dataset))
-        px = self._pixels(images)
-        px_flip = self._pixels(images[:, :, ::-1])
-        d_px, i_px = self.pixels.kneighbors(px, k)
-        d_fl, i_fl = self.pixels.kneighbors(px_flip, k)
+        n = len(images)
+        # plain and mirrored queries in one pass over the training pixels
+        d_both, i_both = self.pixels.kneighbors(self._pixels(np.concatenate([images, images[:, :, ::-1]])), k)
+        (d_px, d_fl), (i_px, i_fl) = (d_both[:n], d_both[n:]), (i_both[:n], i_both[n:])
         d_ft, i_ft = self.features.kneighbors(feats.features(images), k)
         out = []
-        for n in range(len(images)):
-            plain = [Match(int(i), float(d)) for d, i in zip(d_px[n], i_px[n])]
-            mirrored = [Match(int(i), float(d), True) for d, i in zip(d_fl[n], i_fl[n])]
+        for j in range(n):
+            plain = [Match(int(i), float(d)) for d, i in zip(d_px[j], i_px[j])]
+            mirrored = [Match(int(i), float(d), True) for d, i in zip(d_fl[j], i_fl[j])]
             best: dict[int, Match] = {}
             for m in sorted(plain + mirrored, key=lambda m: m.distance):
                 best.setdefault(m.index, m)
             either = sorted(best.values(), key=lambda m: m.distance)[:k]
-            feat = [Match(int(i), float(d)) for d, i in zip(d_ft[n], i_ft[n])]
+            feat = [Match(int(i), float(d)) for d, i in zip(d_ft[j], i_ft[j])]
             out.append({s: Neighbours(s, ms, self.verdict(s, ms[0].distance))
                         for s, ms in (("pixel", plain), ("pixel_flip", either), ("feature", feat))})
         return out
