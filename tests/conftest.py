@@ -1,5 +1,6 @@
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,19 @@ def tiny_cfg(tiny_data, tmp_path):
         base.update(kw)
         return TrainConfig(**base)
     return make
+
+
+def train_args(cfg, steps):
+    """`catgan train` arguments for a tiny config: the app's own builder plus test-speed settings."""
+    from catgan.runs import train_args as build
+    return build(cfg.model, cfg.data, cfg.out, steps, resolution=32, batch=8, overrides=cfg.overrides,
+                 sample_every=1000) + ["--threads", "1", "--log-every", "1", "--checkpoint-every", "2"]
+
+
+def wait_for(cond, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")

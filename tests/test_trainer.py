@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from catgan import load_generator
 from catgan.models import FAMILIES
 from catgan.train.checkpoint import load_checkpoint, read_meta
 from catgan.train.trainer import CHECKPOINT, TrainingFailed, read_status, train
-from conftest import ROOT
+from conftest import ROOT, train_args, wait_for
 
 
 @pytest.mark.parametrize("model", list(FAMILIES))
@@ -47,20 +46,8 @@ def _weights(path):
     return {k: v for k, v in tensors.items() if not k.startswith("opt_")}, meta
 
 
-def _cli(cfg, steps, extra=()):
-    over = sum((["--set", f"{k}={json.dumps(v)}"] for k, v in cfg.overrides.items()), [])
-    return [sys.executable, "-m", "catgan", "train", "--model", cfg.model, "--data", cfg.data, "--out", cfg.out,
-            "--steps", str(steps), "--resolution", "32", "--batch", "8", "--threads", "1", "--log-every", "1",
-            "--checkpoint-every", "2", "--sample-every", "1000", *over, *extra]
-
-
-def _wait(cond, timeout=120):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    raise AssertionError("timed out")
+def _cli(cfg, steps):
+    return [sys.executable, "-m", "catgan", *train_args(cfg, steps)]
 
 
 @pytest.mark.parametrize("model", list(FAMILIES))
@@ -68,7 +55,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(model, tiny_cfg):
     killed = tiny_cfg(model, out="killed", sample_every=1000)
     proc = subprocess.Popen(_cli(killed, 10_000), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ck = Path(killed.out) / CHECKPOINT
-    _wait(lambda: ck.exists() and read_meta(ck)["step"] >= 4)
+    wait_for(lambda: ck.exists() and read_meta(ck)["step"] >= 4)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     k = read_meta(ck)["step"]
@@ -90,7 +77,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(model, tiny_cfg):
 def test_sigterm_saves_then_stops(tiny_cfg):
     cfg = tiny_cfg("dcgan", out="term")
     proc = subprocess.Popen(_cli(cfg, 100_000), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _wait(lambda: (read_status(cfg.out) or {}).get("step", 0) >= 3)
+    wait_for(lambda: (read_status(cfg.out) or {}).get("step", 0) >= 3)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     status = read_status(cfg.out)
