@@ -40,11 +40,7 @@ class ModelEntry:
         return self.path.parent
 
     def card(self) -> dict:
-        p = self.folder / "card.json"
-        try:
-            return json.loads(p.read_text()) if p.exists() else {}
-        except json.JSONDecodeError:
-            return {}
+        return read_json(self.folder / "card.json")
 
 
 def _entry(name, path, kind) -> ModelEntry:
@@ -158,7 +154,7 @@ def quality_markdown() -> str:
     floor = read_json(checkpoints_dir() / "real_vs_real.json")
     if floor:
         rows.append("| real vs real (floor) | | | " + " | ".join(f"{floor[c]:.3g}" for c in cols) + " | | |")
-    for e in list_models(runs=Path("/nonexistent")):
+    for e in [m for m in list_models() if m.kind == "shipped"]:
         r, card = read_json(e.folder / "eval.json"), e.card()
         if not r:
             continue
