@@ -35,7 +35,8 @@ def cmd_train(a):
     from catgan.train.trainer import TrainConfig, train
     cfg = TrainConfig(model=a.model, data=a.data, out=a.out, preset=a.preset, steps=a.steps,
                       resolution=a.resolution, batch=a.batch, lr=a.lr, seed=a.seed, log_every=a.log_every,
-                      sample_every=a.sample_every, checkpoint_every=a.checkpoint_every, bf16=a.bf16,
+                      sample_every=a.sample_every, checkpoint_every=a.checkpoint_every,
+                      precision="bf16" if a.bf16 else a.precision,
                       device=a.device, threads=a.threads, overrides=_set_values(a.set))
     return train(cfg)
 
@@ -93,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--log-every", type=int, default=10)
     t.add_argument("--sample-every", type=int, default=250)
     t.add_argument("--checkpoint-every", type=int, default=500)
-    t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (about 2x faster on recent CPUs)")
+    t.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="auto (default): bf16 autocast only where this machine runs it natively, else fp32")
+    t.add_argument("--bf16", action="store_true", help="the same as --precision bf16 (kept for old scripts)")
     t.add_argument("--device")
     t.add_argument("--threads", type=int)
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a family config value")

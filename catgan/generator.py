@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from catgan.device import pick_device
 from catgan.models import get_family
 from catgan.train.checkpoint import CheckpointError, load_checkpoint
-from catgan.train.trainer import pick_device
 
 
 def _subdict(tensors: dict, prefix: str) -> dict:

@@ -88,15 +88,15 @@ def check_run_name(name: str) -> str:
 
 
 def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 64, preset: str = "cpu",
-               batch: int | None = None, lr: float | None = None, seed: int = 0, bf16: bool = False,
-               sample_every: int = 250, overrides: dict | None = None, **_) -> list[str]:
+               batch: int | None = None, lr: float | None = None, seed: int = 0, precision: str = "auto",
+               bf16: bool = False, sample_every: int = 250, overrides: dict | None = None, **_) -> list[str]:
     """`catgan train` arguments; the same from a form or from a run's saved config.json."""
     args = ["train", "--model", model, "--preset", preset, "--data", str(data), "--out", str(out),
             "--steps", str(steps), "--resolution", str(resolution), "--seed", str(seed),
             "--sample-every", str(sample_every)]
     args += ["--batch", str(batch)] if batch else []
     args += ["--lr", str(lr)] if lr else []
-    args += ["--bf16"] if bf16 else []
+    args += ["--precision", "bf16" if bf16 else precision]    # bf16: what configs before --precision said
     for k, v in (overrides or {}).items():
         args += ["--set", f"{k}={json.dumps(v)}"]
     return args

@@ -6,6 +6,7 @@ import streamlit as st
 from catgan import jobs, runs as runlib, zoo
 from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
+from catgan.device import PRECISIONS, choose_precision
 from catgan.models import FAMILIES
 
 st.set_page_config(page_title="Training · catgan", layout="wide")
@@ -46,7 +47,11 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
     lr = c3.number_input("Learning rate (0: preset)", 0.0, 0.1, 0.0, format="%.5f")
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0)
     name = st.text_input("Run name", f"{family}-{time.strftime('%m%d-%H%M')}")
-    bf16 = st.checkbox("bf16 autocast (about 2x faster on recent CPUs)", True)
+    precision = st.selectbox("Precision", list(PRECISIONS), help="auto: bf16 only where this machine runs it "
+                             "natively (about 2x fp32), else fp32")
+    chosen = choose_precision(precision)
+    (st.warning if chosen.warning else st.caption)(f"Training will use **{chosen.name}**: {chosen.reason}."
+                                                   + (f" {chosen.warning}." if chosen.warning else ""))
     try:
         runlib.check_run_name(name)
         data = dataset_choice(name)
@@ -56,7 +61,7 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
         st.error(str(e))
         data = None
     if st.button("Start training", type="primary", disabled=not data or not name.strip()):
-        args = runlib.train_args(family, data, RUNS / name, steps, resolution, preset, batch, lr, seed, bf16,
+        args = runlib.train_args(family, data, RUNS / name, steps, resolution, preset, batch, lr, seed, precision,
                                  sample_every=max(10, min(250, steps // 20)))
         try:
             jobs.launch(RUNS, RUNS / name, args)
@@ -82,7 +87,8 @@ def monitor():
     eta = runlib.eta_seconds(status, metrics)
     st.progress(min(step / total, 1.0), text=f"**{state}** · step {step:,} / {total:,}"
                 + (f" · ETA {eta / 60:.1f} min" if eta and state == "running" else "")
-                + (f" · {status['images_per_s']:.0f} img/s" if status.get("images_per_s") else ""))
+                + (f" · {status['images_per_s']:.0f} img/s" if status.get("images_per_s") else "")
+                + (f" · {status['precision']} on {status.get('cpu_capability')}" if status.get("precision") else ""))
     c1, c2 = st.columns(2)
     if state in ("running", "starting") and c1.button("Stop (saves a checkpoint)"):
         jobs.stop(jobs.active_job(RUNS) or jobs.Job(run, status.get("pid", -1), "train", 0))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Retrain the shipped models exactly as they were trained (2-core CPU, bf16 autocast),
+# Retrain the shipped models (2-core CPU; precision auto: bf16 only where it is native, PRECISION= to force),
 # then export each run into checkpoints/<name>. Usage: scripts/train_zoo.sh [name ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ declare -A ARGS=(
 )
 for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64 began-kstuck-stickers64}"; do
   # shellcheck disable=SC2086
-  $PY -m catgan train ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --bf16 --threads "${THREADS:-2}" \
+  $PY -m catgan train ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" \
       --sample-every 250 --checkpoint-every 250 --out "runs/zoo-$name"
   $PY -m catgan export "runs/zoo-$name" --out "checkpoints/$name"
 done

@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
+from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.media import grid_png
 from catgan.models import get_family
@@ -50,7 +52,8 @@ class TrainConfig:
     log_every: int = 10
     sample_every: int = 250
     checkpoint_every: int = 500
-    bf16: bool = False
+    precision: str = "auto"     # auto | fp32 | bf16 (catgan.device.choose_precision)
+    bf16: bool = False          # the old flag: a synonym for precision="bf16"
     device: str | None = None
     threads: int | None = None
     overrides: dict = field(default_factory=dict)   # any family config key, e.g. {"ngf": 8}
@@ -63,16 +66,6 @@ class TrainingFailed(RuntimeError):
 
 class RunBusy(RuntimeError):
     pass
-
-
-def pick_device(device: str | None = None) -> torch.device:
-    if device:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def read_status(run: str | Path) -> dict | None:
@@ -155,7 +148,13 @@ class Trainer:
         family_cls = get_family(cfg.model)
         self.model_cfg = family_cls.config(cfg.preset, resolution=cfg.resolution, batch=cfg.batch,
                                            lr=cfg.lr, **cfg.overrides)
-        self.family = family_cls(self.model_cfg, self.dist.device, ddp=self.dist.world > 1, bf16=cfg.bf16)
+        self.precision = choose_precision("bf16" if cfg.bf16 else cfg.precision, self.dist.device)
+        if self.precision.warning and self.dist.main:
+            warnings.warn(self.precision.warning, stacklevel=2)
+        self.machine = {**machine_summary(self.dist.device), "precision": self.precision.name,
+                        "precision_reason": self.precision.reason}
+        self.family = family_cls(self.model_cfg, self.dist.device, ddp=self.dist.world > 1,
+                                 bf16=self.precision.bf16)
         self.images, self.dataset_info = load_images(cfg.data, cfg.resolution)
         self.batches = Batches(self.images, self.model_cfg["batch"], cfg.seed, self.dist.rank, self.dist.world)
         self.fixed_z = torch.randn(N_FIXED, self.model_cfg["latent_dim"],
@@ -170,12 +169,13 @@ class Trainer:
             atomic_write_json(self.out / "status.json", {
                 "state": state, "step": self.step, "total": self.cfg.steps, "model": self.cfg.model,
                 "heartbeat": time.time(), "started": self.started, "pid": os.getpid(),
-                "host": socket.gethostname(), "error": error, **extra})
+                "host": socket.gethostname(), "error": error, **self.machine, **extra})
 
     def meta(self) -> dict:
         return {"family": self.cfg.model, "config": self.model_cfg, "resolution": self.cfg.resolution,
                 "latent_dim": self.model_cfg["latent_dim"], "dataset": self.dataset_info, "step": self.step,
-                "train_seconds": round(self.train_seconds, 1), "seed": self.cfg.seed, "bf16": self.cfg.bf16,
+                "train_seconds": round(self.train_seconds, 1), "seed": self.cfg.seed,
+                "bf16": self.precision.bf16, "machine": self.machine,
                 "world_size": self.dist.world, "sample_net": self.family.sample_net,
                 "sample_kwargs": self.family.sample_kwargs(), "state": self.family.extra_state()}
 
@@ -242,6 +242,7 @@ class Trainer:
             resumed = self.resume()
             if self.dist.main:
                 atomic_write_json(self.out / "config.json", {**asdict(cfg), "model_config": self.model_cfg,
+                                                             "machine": self.machine,
                                                              "resumed_from": self.step if resumed else None})
             return self._loop()
         except TrainingFailed as e:
@@ -276,7 +277,7 @@ class Trainer:
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:
                 raise TrainingFailed(f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; the last good "
-                                     f"checkpoint is kept. Try a lower learning rate, or --bf16 off.")
+                                     f"checkpoint is kept. Try a lower learning rate, or --precision fp32.")
             self.step += 1
             self.train_seconds += time.time() - t0
             bar.update(1)
