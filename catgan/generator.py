@@ -6,10 +6,34 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from catgan.device import pick_device
 from catgan.models import get_family
 from catgan.train.checkpoint import CheckpointError, load_checkpoint
+
+
+def fuse_conv_bn(net: nn.Module) -> nn.Module:
+    """Fold every eval-mode BatchNorm that directly follows a conv (in a Sequential) into that conv.
+
+    The images stay the same up to float rounding; sampling skips one memory-bound pass per layer.
+    """
+    for module in net.modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        for i in range(len(module) - 1):
+            conv, bn = module[i], module[i + 1]
+            if isinstance(bn, nn.BatchNorm2d) and isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)):
+                module[i] = fuse_conv_bn_eval(conv, bn, transpose=isinstance(conv, nn.ConvTranspose2d))
+                module[i + 1] = nn.Identity()
+    return net
+
+
+def prepare_for_sampling(net: nn.Module, device: torch.device) -> nn.Module:
+    """Eval mode, batch norm folded, channels-last (oneDNN's fast layout on CPUs: about 2x here)."""
+    net = fuse_conv_bn(net.eval())
+    return net.to(device).to(memory_format=torch.channels_last)
 
 
 def _subdict(tensors: dict, prefix: str) -> dict:
@@ -83,7 +107,7 @@ def load_generator(path: str | Path, device: str | torch.device | None = None,
     cfg = meta["config"]
     dev = pick_device(device) if not isinstance(device, torch.device) else device
     net_name = meta.get("sample_net", family.sample_net)
-    net = _build(path, family, family.Generator, cfg, _subdict(tensors, net_name)).to(dev).eval()
+    net = prepare_for_sampling(_build(path, family, family.Generator, cfg, _subdict(tensors, net_name)), dev)
     critic = None
     if with_critic and _subdict(tensors, "D"):
         critic = _build(path, family, family.Discriminator, cfg, _subdict(tensors, "D")).to(dev).eval()

@@ -18,7 +18,9 @@ from catgan.models.base import Family
 PRESETS = {
     # ema 0.99 (half-life ~70 steps): with 800-step phases, the paper's 0.999 left the EMA generator
     # a blend of the previous resolution's weights (pink, noisy backgrounds at every phase change).
-    "cpu": dict(latent_dim=128, channels=[128, 128, 96, 64, 32, 16], batch=32, lr=1e-3, betas=(0.0, 0.99),
+    # Channels per level from 4x4: 16 at 64 px keeps G at 0.21 GFLOP per image (an 8x8 grid in
+    # about 0.1 s on a 2-core AVX2 CPU) and the critic as cheap.
+    "cpu": dict(latent_dim=128, channels=[128, 128, 64, 32, 16], batch=32, lr=1e-3, betas=(0.0, 0.99),
                 phase_steps=800, gp_weight=10.0, gp_every=4, drift=0.001, ema=0.99, group=4),
     "paper": dict(latent_dim=512, channels=[512, 512, 512, 512, 256, 128, 64], batch=16, lr=1e-3,
                   betas=(0.0, 0.99), phase_steps=50000, gp_weight=10.0, gp_every=1, drift=0.001, ema=0.999, group=4),
@@ -82,7 +84,7 @@ def schedule(step, n_levels, phase_steps):
 
 
 class Generator(nn.Module):
-    def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 96, 64, 32, 16), **_):
+    def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 64, 32, 16), **_):
         super().__init__()
         n = levels(resolution)
         ch = _channels(channels, n)
@@ -123,7 +125,7 @@ def minibatch_stddev(x, group):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution=64, channels=(128, 128, 96, 64, 32, 16), group=4, **_):
+    def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), group=4, **_):
         super().__init__()
         n = levels(resolution)
         ch = _channels(channels, n)
