@@ -55,6 +55,15 @@ class Family:
     def D(self):
         return self.nets["D"]
 
+    @contextlib.contextmanager
+    def frozen(self, net: nn.Module):
+        """G's step through D: D's weight gradients would be thrown away, so skip computing them."""
+        net.requires_grad_(False)
+        try:
+            yield
+        finally:
+            net.requires_grad_(True)
+
     def autocast(self):
         if not self.bf16:
             return contextlib.nullcontext()

@@ -145,7 +145,7 @@ class BEGAN(Family):
         self.opt["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt["D"].step()
-        with self.autocast():
+        with self.frozen(self.D), self.autocast():
             loss_g = recon_error(self.D, fake).mean()
         self.opt["G"].zero_grad(set_to_none=True)
         loss_g.backward()

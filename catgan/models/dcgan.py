@@ -79,7 +79,7 @@ class DCGAN(Family):
         self.opt["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt["D"].step()
-        with self.autocast():
+        with self.frozen(self.D), self.autocast():
             d_gen = self.D(fake).float()
             loss_g = F.binary_cross_entropy_with_logits(d_gen, ones)
         self.opt["G"].zero_grad(set_to_none=True)

@@ -219,7 +219,7 @@ class PGWGAN(Family):
         self.opt["D"].step()
 
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
-        with self.autocast():
+        with self.frozen(self.D), self.autocast():
             loss_g = -self.D(self.G_train(z, **kw), **kw).float().mean()
         self.opt["G"].zero_grad(set_to_none=True)
         loss_g.backward()
