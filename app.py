@@ -14,6 +14,7 @@ g = ui.load(entry) if entry else None
 if g is None:
     st.stop()
 
+ui.start_neighbour_index(g)      # the Nearest neighbours page's first use: start its slow part now
 card = entry.card()
 cols = st.columns(4)
 cols[0].metric("Family", g.family.upper())
@@ -33,7 +34,7 @@ seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
 n = c2.select_slider("Samples", [4, 8, 16, 32, 64], 16, key="n", bind="query-params")
 scale = c3.slider("Latent scale (truncation)", 0.0, 2.0, 1.0, 0.05, key="scale", bind="query-params",
                   help="Smaller latents make the most typical cats; large ones garble colours.")
-c4.button("New batch", on_click=_new_batch, use_container_width=True)
+c4.button("New batch", on_click=_new_batch, width="stretch")
 
 z = g.latents(seed, n) * scale
 ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, scale {scale}")

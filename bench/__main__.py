@@ -1,6 +1,9 @@
 """Benchmarks: `python -m bench [--only NAME ...] [--json OUT]` prints name, value, unit, target, pass.
 
-Figures are wall-clock on whatever machine runs this; run it on a quiet machine.
+Figures are wall-clock on whatever machine runs this; run it on a quiet machine. Every run
+names the CPU kind (PyTorch's capability, whether bf16 is native) and writes its rows to
+bench/results/<capability>.json, so results from different CPU kinds sit side by side.
+Training runs in the precision `auto` picks on this machine.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from catgan.device import choose_precision, cpu_bf16_native, cpu_capability  # noqa: E402
 ROWS: list[dict] = []
 
 
@@ -27,7 +31,7 @@ def row(name, value, unit, target=None, better="lower", note=""):
                  "pass": ok, "note": note})
     mark = "" if ok is None else ("PASS" if ok else "FAIL")
     tgt = "" if target is None else f"{'<=' if better == 'lower' else '>='} {target}"
-    print(f"{name:<48} {value:>12.4g} {unit:<10} {tgt:<12} {mark} {note}", flush=True)
+    print(f"{name:<52} {value:>12.4g} {unit:<10} {tgt:<12} {mark} {note}", flush=True)
 
 
 def timed(fn, repeat=5, warmup=1):
@@ -46,6 +50,9 @@ def bench_matmul():
     t = timed(lambda: a @ b, repeat=10)
     peak = 2 * 2048 ** 3 / t / 1e9
     row("matmul 2048^2 fp32", peak, "GFLOP/s")
+    if cpu_bf16_native():
+        a, b = a.bfloat16(), b.bfloat16()
+        row("matmul 2048^2 bf16", 2 * 2048 ** 3 / timed(lambda: a @ b, repeat=10) / 1e9, "GFLOP/s")
     return peak
 
 
@@ -61,67 +68,139 @@ def bench_dataset():
         row("dataset: load 5000 from cache", time.perf_counter() - t, "s", 1)
 
 
-def _train_step_flops(fam, real, gen):
+def _flops(fn):
     from torch.utils.flop_counter import FlopCounterMode
     with FlopCounterMode(display=False) as fc:
-        fam.train_step(real, gen, 1)
+        fn()
     return fc.get_total_flops()
+
+
+def _train_step_flops(fam, real):
+    """FLOPs of one step; the growing WGAN-GP's lazy penalty averaged over its interval."""
+    every = fam.cfg.get("gp_every", 1)
+    return sum(_flops(lambda: fam.train_step(real, torch.Generator().manual_seed(i), i)) for i in range(every)) / every
+
+
+def _train_family(cls, preset, precision, batch=None):
+    torch.manual_seed(0)
+    cfg = cls.config(preset, resolution=64, batch=batch)
+    fam = cls(cfg, "cpu", bf16=precision.bf16)
+    fam.begin_step(10 ** 7)        # late in training: full 64 px stage, residuals faded out
+    real = (torch.rand(cfg["batch"], 3, 64, 64) * 2 - 1).contiguous(memory_format=torch.channels_last)
+    steps = [0]
+
+    def step():
+        steps[0] += 1
+        fam.train_step(real, torch.Generator().manual_seed(steps[0]), steps[0])
+    return fam, real, step
 
 
 def bench_training(peak):
     from catgan.models import FAMILIES
+    precision = choose_precision("auto", "cpu")
+    print(f"training precision: {precision.name} ({precision.reason})")
     for name, cls in FAMILIES.items():
-        for bf16 in (False, True):
-            torch.manual_seed(0)
-            cfg = cls.config("cpu", resolution=64)
-            fam = cls(cfg, "cpu", bf16=bf16)
-            fam.begin_step(10 ** 7)        # late in training: full 64 px stage, residuals faded out
-            real = (torch.rand(cfg["batch"], 3, 64, 64) * 2 - 1).contiguous(memory_format=torch.channels_last)
-            steps = [0]
+        for preset in ("cpu", "paper"):
+            fam, real, step = _train_family(cls, preset, precision)
+            t = timed(step, repeat=3 if preset == "cpu" else 2, warmup=1)
+            flops = _train_step_flops(fam, real)
+            label = f"train {name} {preset} 64px {precision.name}"
+            row(label, real.shape[0] / t, "img/s", note=f"{flops / real.shape[0] / 1e9:.2f} GFLOP per image")
+            row(f"{label}: achieved / fp32 peak", flops / t / 1e9 / peak, "fraction")
 
-            def step():
-                steps[0] += 1
-                fam.train_step(real, torch.Generator().manual_seed(steps[0]), steps[0])
-            t = timed(step, repeat=4, warmup=2)
-            flops = _train_step_flops(fam, real, torch.Generator().manual_seed(0))
-            if name == "pgwgan" and cfg.get("gp_every", 1) > 1:   # average over lazy-penalty steps
-                flops = (flops + (cfg["gp_every"] - 1) * _train_step_flops(fam, real, torch.Generator())) / cfg["gp_every"]
-            tag = "bf16" if bf16 else "fp32"
-            row(f"train {name} cpu preset 64px {tag}", cfg["batch"] / t, "img/s")
-            row(f"train {name} {tag}: achieved / fp32 matmul peak", flops / t / 1e9 / peak, "fraction", 0.35, "higher")
+
+def bench_peer(peak):
+    """The classic PyTorch DCGAN example's loop beside catgan's DCGAN of the same architecture and batch."""
+    from bench.peer_dcgan import PeerLoop
+    from catgan.models import get_family
+    real = torch.rand(64, 3, 64, 64) * 2 - 1
+    peer = PeerLoop()
+    flops = _flops(lambda: peer.step(real))
+    t_peer = timed(lambda: peer.step(real), repeat=4, warmup=2)
+    row("peer: PyTorch DCGAN example, fp32", 64 / t_peer, "img/s", note=f"{flops / 64 / 1e9:.2f} GFLOP per image")
+    row("peer: achieved / fp32 peak", flops / t_peer / 1e9 / peak, "fraction")
+    auto = choose_precision("auto", "cpu")
+    for precision in dict.fromkeys([choose_precision("fp32", "cpu"), auto]):
+        fam, r, step = _train_family(get_family("dcgan"), "paper", precision, batch=64)
+        t = timed(step, repeat=4, warmup=2)
+        f = _train_step_flops(fam, r)
+        tag = precision.name
+        row(f"catgan dcgan (peer's architecture), {tag}", 64 / t, "img/s", note=f"{f / 64 / 1e9:.2f} GFLOP per image")
+        if tag == "fp32":
+            row("catgan fp32: achieved / fp32 peak", f / t / 1e9 / peak, "fraction", 0.8, "higher",
+                "target set for AVX2 machines")
+        row(f"catgan {tag} / peer fp32", t_peer / t, "ratio", 2.0 if tag == "bf16" else None, "higher")
+
+
+def _morph_gif(g):
+    from catgan import latent, media
+    path = latent.morph_path([latent.seed_latent(s, g.latent_dim) for s in range(10, 18)], 15, loop=True)
+    return media.gif_bytes(media.upscale_batch(g.generate(path), 2), 15, True)
 
 
 def bench_generators():
     from catgan import load_generator
+    from catgan.generator import prepare_for_sampling
+    from catgan.models import FAMILIES
     from catgan.zoo import list_models
+    for name, cls in FAMILIES.items():              # a fresh net of each preset: timing needs no weights
+        cfg = cls.config("cpu", resolution=64)
+        torch.manual_seed(0)
+        fam = cls(cfg, "cpu")
+        fam.begin_step(10 ** 7)
+        net, kw = prepare_for_sampling(fam.nets[fam.sample_net], torch.device("cpu")), fam.sample_kwargs()
+        z = torch.randn(64, cfg["latent_dim"])
+        with torch.inference_mode():
+            gflop = _flops(lambda: net(z[:1], **kw)) / 1e9
+            row(f"{name} cpu preset: 8x8 grid (64 images)", timed(lambda: net(z, **kw), 5) * 1000, "ms", 200,
+                note=f"{gflop:.3f} GFLOP per image")
     for entry in [e for e in list_models() if e.kind == "shipped" and e.meta]:
         g = load_generator(entry.path, device="cpu")
         z1, z64 = g.latents(0, 1), g.latents(0, 64)
-        row(f"generate 1 image: {entry.name}", timed(lambda: g.generate(z1), 20) * 1000, "ms", 10)
-        row(f"generate 64 images: {entry.name}", timed(lambda: g.generate(z64), 5) * 1000, "ms", 100)
+        row(f"{entry.name}: 1 image", timed(lambda: g.generate(z1), 20) * 1000, "ms", 10)
+        row(f"{entry.name}: 8x8 grid (64 images)", timed(lambda: g.generate(z64), 5) * 1000, "ms", 200)
+        row(f"{entry.name}: 120-frame morph GIF", timed(lambda: _morph_gif(g), 2) * 1000, "ms", 2000)
 
 
 def bench_features():
     from catgan.audit import features as fe
+    from catgan.audit.spaces import SPACES, dataset_features, rho
     from catgan.data.dataset import default_dataset
     ds = default_dataset(64)
     x = np.array(ds.images[:256])
-    for size in (64, 96, 128, 160, 224):
+    for size in (96, 128, 160):
         t = timed(lambda: fe.features(x, size=size), repeat=1)
         f = fe.features(x[:128], size=size)
         fl = fe.features(x[:128, :, ::-1], size=size)
         d = ((fl[:, None] - f[None]) ** 2).sum(-1)
         acc = float((d.argmin(1) == np.arange(128)).mean())
         chosen = size == fe.INPUT_SIZE
-        row(f"features at {size} px{' (chosen)' if chosen else ''}", len(x) / t, "img/s",
+        row(f"efficientnet features at {size} px{' (chosen)' if chosen else ''}", len(x) / t, "img/s",
             100 if chosen else None, "higher", f"mirror finds original: {acc:.0%}")
+    for key, space in SPACES.items():
+        t = timed(lambda: space.features(x), repeat=1)
+        row(f"{key} space features", len(x) / t, "img/s", better="higher")
+        reference = dataset_features(ds, space, progress=False)[:5000]
+        for nuisance, value in rho(space, np.array(ds.images[5000:6000]), reference).items():
+            row(f"{key} space rho {nuisance}", value, "ratio", 0.3 if key == "sticker" else None,
+                note="feature shift / median 5-NN radius of 5,000 real stickers")
 
 
 def bench_neighbours():
+    """The Nearest neighbours page's first use on the default dataset: features of 10,000 images, then the index."""
     from catgan.audit.neighbors import build_index
-    from catgan.data.dataset import default_dataset
-    index = build_index(default_dataset(64), progress=False)
-    q = np.array(default_dataset(64).images[:16])[:, :, ::-1]
+    from catgan.audit.spaces import SPACES, dataset_key
+    from catgan.data.dataset import cache_root, default_dataset
+    ds = default_dataset(64)
+    cached = cache_root() / "features" / f"efficientnet-{dataset_key(ds, SPACES['efficientnet'])}.npy"
+    cached.unlink(missing_ok=True)                 # the first use on a new machine computes them
+    t = time.perf_counter()
+    index = build_index(ds, progress=False)
+    row("nearest neighbours: first use (cold feature cache)", time.perf_counter() - t, "s", 30)
+    t = time.perf_counter()
+    build_index(ds, progress=False)
+    row("nearest neighbours: later starts (features cached)", time.perf_counter() - t, "s", 5)
+    q = np.array(ds.images[:16])[:, :, ::-1]
     row("5-NN of 16 images among 10,000 (3 spaces)", timed(lambda: index.query(q, k=5), 3), "s", 0.5)
 
 
@@ -154,7 +233,7 @@ def bench_app_during_training(idle):
     import subprocess
     with tempfile.TemporaryDirectory() as d:
         proc = subprocess.Popen([sys.executable, "-m", "catgan", "train", "--model", "dcgan", "--steps", "100000",
-                                 "--out", f"{d}/run", "--bf16"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                 "--out", f"{d}/run"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         time.sleep(20)
         from streamlit.testing.v1 import AppTest
@@ -166,18 +245,20 @@ def bench_app_during_training(idle):
     row("slider change during training / idle", busy / idle, "ratio", 2.0)
 
 
-GROUPS = ["dataset", "generators", "features", "neighbours", "training", "app"]
+GROUPS = ["dataset", "generators", "features", "neighbours", "training", "peer", "app"]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", nargs="*", choices=GROUPS, help="run only these groups")
-    ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--json", help="where to write the rows (default: bench/results/<cpu capability>.json)")
     a = ap.parse_args()
     only = set(a.only or GROUPS)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"{'name':<48} {'value':>12} {'unit':<10} {'target':<12}")
+    machine = {"cpu_capability": cpu_capability(), "bf16_native": cpu_bf16_native(), "cores": os.cpu_count(),
+               "threads": torch.get_num_threads(), "torch": torch.__version__, "platform": platform.platform()}
+    print(f"machine: CPU capability {machine['cpu_capability']}, bf16 native: {machine['bf16_native']}, "
+          f"{machine['cores']} cores, {machine['threads']} threads, torch {machine['torch']}")
+    print(f"{'name':<52} {'value':>12} {'unit':<10} {'target':<12}")
     peak = bench_matmul()
     simple = {"dataset": bench_dataset, "generators": bench_generators, "features": bench_features,
               "neighbours": bench_neighbours}
@@ -186,12 +267,14 @@ def main():
             simple[name]()
     if "training" in only:
         bench_training(peak)
+    if "peer" in only:
+        bench_peer(peak)
     if "app" in only:
         bench_app_during_training(bench_app())
-    if a.json:
-        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.json).write_text(json.dumps({"machine": platform.platform(), "cores": os.cpu_count(),
-                                            "rows": ROWS}, indent=2))
+    out = Path(a.json) if a.json else ROOT / "bench" / "results" / f"{machine['cpu_capability']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine, "rows": ROWS}, indent=2))
+    print(f"rows written to {out}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def cmd_train(a):
     from catgan.train.trainer import TrainConfig, train
     cfg = TrainConfig(model=a.model, data=a.data, out=a.out, preset=a.preset, steps=a.steps,
                       resolution=a.resolution, batch=a.batch, lr=a.lr, seed=a.seed, log_every=a.log_every,
-                      sample_every=a.sample_every, checkpoint_every=a.checkpoint_every,
+                      sample_every=a.sample_every, checkpoint_every=a.checkpoint_every, max_minutes=a.minutes,
                       precision="bf16" if a.bf16 else a.precision,
                       device=a.device, threads=a.threads, overrides=_set_values(a.set))
     return train(cfg)
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True)
     t.add_argument("--preset", default="cpu", choices=["cpu", "paper"])
     t.add_argument("--steps", type=int, default=4000)
+    t.add_argument("--minutes", type=float, help="stop after this much training time (pilots at equal CPU time)")
     t.add_argument("--resolution", type=int, default=64)
     t.add_argument("--batch", type=int)
     t.add_argument("--lr", type=float)

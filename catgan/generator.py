@@ -106,7 +106,7 @@ def load_generator(path: str | Path, device: str | torch.device | None = None,
         raise CheckpointError(f"{path}: {e}")
     cfg = meta["config"]
     dev = pick_device(device) if not isinstance(device, torch.device) else device
-    net_name = meta.get("sample_net", family.sample_net)
+    net_name = meta.get("sample_net", "G")
     net = prepare_for_sampling(_build(path, family, family.Generator, cfg, _subdict(tensors, net_name)), dev)
     critic = None
     if with_critic and _subdict(tensors, "D"):

@@ -99,17 +99,36 @@ def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_t
     return latent.from_three(nums, dim)
 
 
-@st.cache_resource(show_spinner="Indexing the training set (the first time computes its features)…", max_entries=4)
-def _index(path: str, fingerprint: str, resolution: int):
-    from catgan.audit.neighbors import build_index
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _indexing(path: str, fingerprint: str, resolution: int):
+    from catgan.audit.neighbors import BackgroundIndex
     from catgan.data.dataset import load_dataset
-    return build_index(load_dataset(path), progress=False)
+    return BackgroundIndex(load_dataset(path))
+
+
+def start_neighbour_index(g: LoadedGenerator):
+    """Start indexing a model's training set in the background (once per dataset, shared by every session)."""
+    ds = zoo.dataset_for(g.meta)
+    return _indexing(str(ds.path), ds.fingerprint, ds.resolution)
 
 
 def neighbour_index(g: LoadedGenerator):
-    """The training set's neighbour index for a model (shared across pages and sessions)."""
-    ds = zoo.dataset_for(g.meta)
-    return _index(str(ds.path), ds.fingerprint, ds.resolution)
+    """The training set's neighbour index; while it is still being built, show progress and stop the page."""
+    job = start_neighbour_index(g)
+    job.wait(timeout=2.0)                  # a small or cached dataset is ready at once: no progress bar
+    if job.error:
+        st.error(f"Indexing the training set failed: {job.error}")
+        st.stop()
+    if job.index is None:
+        @st.fragment(run_every=1)
+        def wait():
+            if job.index is not None or job.error:
+                st.rerun()
+            st.progress(job.done / max(job.total, 1), text=f"Indexing the training set the first time: features "
+                        f"of {job.done:,} / {job.total:,} images (later starts read them from the cache)…")
+        wait()
+        st.stop()
+    return job.index
 
 
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:

@@ -104,9 +104,22 @@ TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh 
     for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64", "began-kstuck-stickers64")}
 
 
-def write_card(folder: str | Path, machine: str) -> dict:
-    """card.json (for the app) and card.md (for people) from the model's metadata, eval and logs."""
+def machine_of(meta: dict, fallback: str = "") -> str:
+    """Where a model was trained, in words: CPU kind and precision (recorded since --precision)."""
+    m = meta.get("machine")
+    if not m:
+        return fallback or "unrecorded machine"
+    where = m.get("gpu") or f"{m.get('device', 'cpu')} {m.get('cpu_capability', '?')}"
+    return f"{where}, {m.get('precision', 'fp32')}"
+
+
+def write_card(folder: str | Path, machine: str = "") -> dict:
+    """card.json (for the app) and card.md (for people) from the model's metadata, eval and logs.
+
+    `machine` describes where it was trained, for models saved before runs recorded it themselves.
+    """
     from catgan import load_generator, media
+    from catgan.audit import report as rep
     from catgan.io import atomic_write_bytes, atomic_write_json
     from catgan.runs import read_metrics
     folder = Path(folder)
@@ -117,49 +130,64 @@ def write_card(folder: str | Path, machine: str) -> dict:
     every = max(1, len(metrics.get("step", [])) // 200)
     history = {k: v[::every] for k, v in metrics.items() if k != "time"}
     ips = [v for v in metrics.get("images_per_s", []) if v]
-    q = {k: report.get(k) for k in ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage")}
+    steps, batch = meta.get("step", 0), meta["config"].get("batch", 0)
+    trained_on = machine_of(meta, machine)
     card = {"name": folder.name, "family": g.family, "preset": meta["config"].get("preset"),
             "resolution": g.resolution, "latent_dim": g.latent_dim, "config": meta["config"],
-            "dataset": meta.get("dataset"), "steps": meta.get("step"),
+            "dataset": meta.get("dataset"), "steps": steps, "images_seen": steps * batch * meta.get("world_size", 1),
             "train_minutes": round(meta.get("train_seconds", 0) / 60, 1), "bf16": meta.get("bf16"),
-            "images_per_s_median": float(sorted(ips)[len(ips) // 2]) if ips else None, "machine": machine,
+            "images_per_s_median": float(sorted(ips)[len(ips) // 2]) if ips else None, "machine": trained_on,
             "command": TRAIN_COMMANDS.get(folder.name, "catgan train ..."),
-            "feature_space": report.get("feature_space"), "quality": q,
-            "modes": {k: v for k, v in report.get("modes", {}).items() if k != "histograms"},
+            "quality": rep.row(folder.name, report) if report.get("spaces") else {},
+            "ladders": rep.ladders(report), "labels": {k: v for k, v in report.get("labels", {}).items()
+                                                       if k != "histograms"},
             "memorisation": report.get("memorisation"), "history": history,
-            "summary": f"{g.family.upper()} · {meta.get('step', 0):,} steps · "
-                       f"{meta.get('train_seconds', 0) / 60:.0f} min on {machine}"}
+            "summary": f"{g.family.upper()} · {steps:,} steps · {steps * batch / 1e6:.2f} M images · "
+                       f"{meta.get('train_seconds', 0) / 60:.0f} min on {trained_on}"}
     atomic_write_json(folder / "card.json", card)
-    fmt = lambda v: "–" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
     lines = [f"# {folder.name}", "", card["summary"], "",
              f"- family: {g.family}, preset `{card['preset']}`, {g.resolution} px, latent {g.latent_dim}",
              f"- dataset: {card['dataset'].get('name') or card['dataset'].get('path')} "
              f"({card['dataset'].get('count')} images)",
-             f"- trained: {card['steps']:,} steps in {card['train_minutes']} min "
-             f"(median {fmt(card['images_per_s_median'])} images/s, bf16 {card['bf16']}) on {machine}",
-             f"- retrain: `{card['command']}`", "", f"## Quality ({card['feature_space']})", "",
-             "| " + " | ".join(q) + " |", "|" + "---|" * len(q), "| " + " | ".join(fmt(v) for v in q.values()) + " |",
-             "", f"Mode coverage (pose x item): {fmt(card['modes'].get('mode_coverage'))}; "
-             f"memorised: {fmt((card['memorisation'] or {}).get('memorised'))}", "",
+             f"- trained: {steps:,} steps, {card['images_seen']:,} images, {card['train_minutes']} min "
+             f"(median {_fmt(card['images_per_s_median'])} images/s) on {trained_on}",
+             f"- retrain: `{card['command']}`", "", "## Quality", "",
+             *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
+             "## Ladders (FD of real images, and made slightly worse) and rho", "",
+             *_ladder_table(card["ladders"]), "",
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
 
 
+def _fmt(v) -> str:
+    return "–" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _ladder_table(ladders: dict) -> list[str]:
+    if not ladders:
+        return ["(not evaluated)"]
+    cols = list(next(iter(ladders.values())))[1:]
+    return _md_table(["space", *cols], [[k, *(_fmt(v.get(c)) for c in cols)] for k, v in ladders.items()])
+
+
 def quality_markdown() -> str:
-    """The README's table of shipped models: every eval figure, with the real-vs-real floor first."""
-    cols = ["fid", "kid", "precision", "recall", "density", "coverage"]
-    head = ["model", "steps", "train min", *cols, "mode coverage", "memorised"]
-    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    floor = read_json(checkpoints_dir() / "real_vs_real.json")
-    if floor:
-        rows.append("| real vs real (floor) | | | " + " | ".join(f"{floor[c]:.3g}" for c in cols) + " | | |")
+    """The README's table of shipped models in the robust space, then each space's ladder."""
+    from catgan.audit import report as rep
+    cols = ["on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
+            "sticker density", "memorised", "efficientnet fd"]
+    rows, ladders = [], {}
     for e in [m for m in list_models() if m.kind == "shipped"]:
-        r, card = read_json(e.folder / "eval.json"), e.card()
-        if not r:
+        report = read_json(e.folder / "eval.json")
+        if not report.get("spaces"):
             continue
-        rows.append(f"| {e.name} | {card.get('steps', 0):,} | {card.get('train_minutes', '')} | "
-                    + " | ".join(f"{r[c]:.3g}" for c in cols)
-                    + f" | {r.get('modes', {}).get('mode_coverage', float('nan')):.2f}"
-                    + f" | {r.get('memorisation', {}).get('memorised', float('nan')):.2%} |")
-    return "\n".join(rows)
+        card, r = e.card(), rep.row(e.name, report)
+        rows.append([e.name, f"{card.get('steps', 0):,}", _fmt(card.get("images_seen", 0) / 1e6),
+                     str(card.get("train_minutes", "")), card.get("machine", ""), *(_fmt(r.get(c)) for c in cols)])
+        ladders = ladders or rep.ladders(report)
+    return "\n".join(_md_table(["model", "steps", "M images", "train min", "trained on", *cols], rows)
+                     + [""] + _ladder_table(ladders))

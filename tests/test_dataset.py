@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from catgan.audit import features as feats
+from catgan.audit.spaces import dataset_features
 from catgan.data.dataset import DatasetError, default_dataset, load_dataset, make_synthetic, write_dataset
 
 
@@ -18,11 +19,11 @@ def test_default_dataset_is_built_once_then_loaded(monkeypatch, tmp_path):
 def test_feature_cache_follows_the_content(monkeypatch, tmp_path):
     monkeypatch.setenv("CATGAN_CACHE", str(tmp_path / "cache"))
     ds = make_synthetic(tmp_path / "ds", n=6, size=32, seed=1, progress=False)
-    f1 = feats.dataset_features(ds, progress=False)
+    f1 = dataset_features(ds, "efficientnet", progress=False)
     assert list((tmp_path / "cache" / "features").glob("*.npy"))
-    assert np.array_equal(feats.dataset_features(ds, progress=False), f1)      # from the cache
+    assert np.array_equal(dataset_features(ds, "efficientnet", progress=False), f1)      # from the cache
     ds2 = make_synthetic(tmp_path / "ds", n=6, size=32, seed=2, progress=False)  # rewritten in place
-    f2 = feats.dataset_features(ds2, progress=False)
+    f2 = dataset_features(ds2, "efficientnet", progress=False)
     assert not np.allclose(f1, f2)
     assert np.allclose(f2, feats.features(np.asarray(ds2.images)), atol=1e-4)
 
@@ -48,7 +49,7 @@ def test_eval_refuses_more_samples_than_the_dataset_has(tiny_cfg):
     from catgan.train.trainer import CHECKPOINT, train
     cfg = tiny_cfg("dcgan", steps=1)
     train(cfg)
-    with pytest.raises(ValueError, match="holds 96"):
+    with pytest.raises(ValueError, match="holds 96; use --n 48"):
         evaluate(f"{cfg.out}/{CHECKPOINT}", n=500, progress=False)
 
 
@@ -61,10 +62,14 @@ def test_eval_writes_a_full_report_beside_the_model(tiny_cfg):
     train(cfg)
     report = evaluate(f"{cfg.out}/{CHECKPOINT}", n=40, memorisation_n=20, progress=False)
     saved = json.loads((Path(cfg.out) / "eval.json").read_text())
-    assert saved["fid"] == report["fid"] > 0
-    assert {"kid", "kid_std", "precision", "recall", "density", "coverage"} <= set(saved)
-    assert saved["feature_space"].startswith("efficientnet-lite0")
-    modes = saved["modes"]
-    assert 0 <= modes["mode_coverage"] <= 1 and modes["modes"] > 1
-    assert set(modes["histograms"]) == {"pose", "item", "coat"}
+    assert saved == json.loads(json.dumps(report))
+    assert list(saved["spaces"]) == ["sticker", "efficientnet"]        # the robust space first on stickers
+    for space in saved["spaces"].values():
+        assert space["fd"] > 0 and {"kid", "kid_std", "precision", "recall", "density", "coverage"} <= set(space)
+        assert set(space["ladder"]) == {"real", "noise_3", "blur_1", "blur_2"}
+        assert set(space["rho"]) == {"noise_3", "blur_0.8", "jpeg_90"}
+    assert saved["spaces"]["efficientnet"]["space"].startswith("efficientnet-lite0")
+    labels = saved["labels"]
+    assert 0 <= labels["mode_coverage"] <= 1 and labels["modes"] > 1 and labels["kl_real_to_generated"] >= 0
+    assert set(labels["histograms"]) == {"pose", "item", "coat", "eyes"}
     assert saved["memorisation"]["n"] == 20

@@ -163,3 +163,26 @@ def test_train_from_the_page_watch_it_then_stop_and_find_it(app, page):
     idle(page)
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     assert page.get_by_role("option", name="run/browser-run").is_visible()
+
+
+def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
+    from catgan.audit import quiz
+    before = quiz.detection("tiny-dcgan")["rounds"]
+    page.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")
+    idle(page)
+    assert len(image_srcs(page)) == 4 * 6
+    groups = page.locator("[data-testid='stRadio']")
+    assert groups.count() == 4
+    for i in range(4):
+        groups.nth(i).get_by_text("3", exact=True).click()
+        idle(page)
+    page.get_by_role("button", name="Reveal").click()
+    idle(page)
+    assert page.get_by_text("the fake was", exact=False).count() == 4
+    assert quiz.detection("tiny-dcgan")["rounds"] == before + 4
+    # a new visitor (fresh session) sees the tally read back from disk
+    other = browser.new_context().new_page()
+    other.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")
+    idle(other)
+    assert other.get_by_text(f"of {before + 4} rows", exact=False).first.is_visible()
+    other.context.close()

@@ -49,3 +49,34 @@ def test_prdc_separates_fidelity_from_diversity():
     collapsed = rng.standard_normal((600, 2)) * 0.1           # realistic but not diverse
     m = prdc(real, collapsed)
     assert m["precision"] > 0.9 and m["recall"] < 0.3 and m["coverage"] < 0.3
+
+
+def test_coverage_and_density_of_a_perfect_model_match_their_closed_forms():
+    """Fakes from the real distribution: coverage = 1 - prod_{j=1..k} (N-j)/(N+M-j), density = 1 (k = 5)."""
+    rng = np.random.default_rng(4)
+    n = m = 400
+    k = 5
+    expected = 1 - np.prod([(n - j) / (n + m - j) for j in range(1, k + 1)])
+    cov, dens = [], []
+    for _ in range(8):
+        real, fake = rng.standard_normal((n, 3)), rng.standard_normal((m, 3))
+        r = prdc(real, fake, k=k)
+        cov.append(r["coverage"])
+        dens.append(r["density"])
+    assert np.mean(cov) == pytest.approx(expected, abs=0.02)          # about 1 - 2^-5 = 0.97
+    assert np.mean(dens) == pytest.approx(1.0, abs=0.08)
+
+
+def test_fd_of_a_shifted_copy_is_the_squared_shift():
+    x = np.random.default_rng(5).standard_normal((2000, 8))
+    c = np.linspace(-0.5, 0.5, 8)
+    assert fid(x, x + c) == pytest.approx((c ** 2).sum(), rel=1e-6)
+
+
+def test_kid_of_two_real_halves_is_about_zero():
+    rng = np.random.default_rng(6)
+    mean, std = kid(rng.standard_normal((2000, 16)), rng.standard_normal((2000, 16)), subsets=20, subset_size=500)
+    assert abs(mean) < 3 * std + 1e-3
+    shifted, _ = kid(rng.standard_normal((2000, 16)), rng.standard_normal((2000, 16)) + 0.5, subsets=20,
+                     subset_size=500)
+    assert shifted > 10 * abs(mean)

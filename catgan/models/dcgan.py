@@ -1,4 +1,15 @@
-"""DCGAN (Radford et al. 2016): the baseline. Transposed-conv G, strided-conv D, BCE loss."""
+"""DCGAN (Radford et al. 2016), the baseline, with the well-tested modern upgrades as switches.
+
+The classic net is the default for every switch: transposed-conv G, strided-conv D with
+batch norm, BCE loss, one learning rate. The switches, each decided by pilot runs (see the
+shipped model's card):
+  g_arch="upsample"   nearest-neighbour upsampling + 3x3 conv in G (no checkerboard)
+  loss="hinge"        hinge loss instead of BCE
+  spectral_norm=True  spectral norm on D's convs (and no batch norm in D)
+  lr_d                D's own learning rate (two time-scales)
+  ema_kimg            an EMA generator for sampling (base.Family)
+  diffaug             DiffAugment policy for everything D sees, e.g. "translation,color"
+"""
 from __future__ import annotations
 
 import math
@@ -6,12 +17,15 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
 
+from catgan.models import diffaug
 from catgan.models.base import Family
 
+CLASSIC = dict(g_arch="transposed", loss="bce", spectral_norm=False, lr_d=None, ema_kimg=0, diffaug="")
 PRESETS = {
-    "cpu": dict(latent_dim=100, ngf=32, ndf=32, batch=64, lr=2e-4, betas=(0.5, 0.999)),
-    "paper": dict(latent_dim=100, ngf=64, ndf=64, batch=128, lr=2e-4, betas=(0.5, 0.999)),
+    "cpu": dict(CLASSIC, latent_dim=100, ngf=32, ndf=32, batch=64, lr=2e-4, betas=(0.5, 0.999)),
+    "paper": dict(CLASSIC, latent_dim=100, ngf=64, ndf=64, batch=128, lr=2e-4, betas=(0.5, 0.999)),
 }
 
 
@@ -30,16 +44,24 @@ def _init(m):
         nn.init.zeros_(m.bias)
 
 
+def _up(cin, cout, arch):
+    if arch == "upsample":
+        return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, 1, 1, bias=False)]
+    if arch == "transposed":
+        return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False)]
+    raise ValueError(f"unknown g_arch {arch!r}; choose 'transposed' or 'upsample'")
+
+
 class Generator(nn.Module):
-    def __init__(self, resolution=64, latent_dim=100, ngf=32, **_):
+    def __init__(self, resolution=64, latent_dim=100, ngf=32, g_arch="transposed", **_):
         super().__init__()
         n = _n_up(resolution)
         ch = ngf * 2 ** (n - 1)
         layers = [nn.ConvTranspose2d(latent_dim, ch, 4, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
         for _ in range(n - 1):
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
+            layers += [*_up(ch, ch // 2, g_arch), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2
-        layers += [nn.ConvTranspose2d(ch, 3, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [*_up(ch, 3, g_arch), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
 
@@ -48,14 +70,16 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution=64, ndf=32, **_):
+    def __init__(self, resolution=64, ndf=32, spectral_norm=False, **_):
         super().__init__()
         n = _n_up(resolution)
-        layers, ch = [nn.Conv2d(3, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)], ndf
+        sn = with_spectral_norm if spectral_norm else (lambda m: m)
+        layers, ch = [sn(nn.Conv2d(3, ndf, 4, 2, 1, bias=False)), nn.LeakyReLU(0.2, True)], ndf
         for _ in range(n - 1):
-            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch * 2), nn.LeakyReLU(0.2, True)]
+            norm = [] if spectral_norm else [nn.BatchNorm2d(ch * 2)]
+            layers += [sn(nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False)), *norm, nn.LeakyReLU(0.2, True)]
             ch *= 2
-        layers += [nn.Conv2d(ch, 1, 4, 1, 0, bias=False)]
+        layers += [sn(nn.Conv2d(ch, 1, 4, 1, 0, bias=False))]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
 
@@ -68,20 +92,38 @@ class DCGAN(Family):
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
 
+    def __init__(self, cfg, *a, **kw):
+        cfg = {**CLASSIC, **cfg}                 # checkpoints from before the switches are classic
+        self.policy = diffaug.parse(cfg["diffaug"])
+        if cfg["loss"] not in ("bce", "hinge"):
+            raise ValueError(f"unknown loss {cfg['loss']!r}; choose 'bce' or 'hinge'")
+        super().__init__(cfg, *a, **kw)
+
+    def make_optimizer(self, which):
+        lr = self.cfg["lr_d"] if which == "D" and self.cfg["lr_d"] else self.cfg["lr"]
+        return torch.optim.Adam(self.nets[which].parameters(), lr=lr, betas=tuple(self.cfg["betas"]))
+
+    def _d(self, net, x, gen):
+        return net(diffaug.augment(x, self.policy, gen) if self.policy else x).float()
+
     def train_step(self, real, gen, step):
         n = real.shape[0]
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
-        ones, zeros = torch.ones(n, device=self.device), torch.zeros(n, device=self.device)
+        hinge = self.cfg["loss"] == "hinge"
         with self.autocast():
             fake = self.G_train(z)
-            d_real, d_fake = self.D_train(real).float(), self.D_train(fake.detach()).float()
-            loss_d = F.binary_cross_entropy_with_logits(d_real, ones) + F.binary_cross_entropy_with_logits(d_fake, zeros)
+            d_real, d_fake = self._d(self.D_train, real, gen), self._d(self.D_train, fake.detach(), gen)
+            if hinge:
+                loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+            else:
+                loss_d = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+                          + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
         self.opt["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt["D"].step()
         with self.frozen(self.D), self.autocast():
-            d_gen = self.D(fake).float()
-            loss_g = F.binary_cross_entropy_with_logits(d_gen, ones)
+            d_gen = self._d(self.D, fake, gen)
+            loss_g = -d_gen.mean() if hinge else F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
         self.opt["G"].zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt["G"].step()

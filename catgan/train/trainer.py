@@ -32,7 +32,8 @@ from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.media import grid_png
 from catgan.models import get_family
-from catgan.train.checkpoint import flatten_optimizer, load_checkpoint, save_checkpoint, unflatten_optimizer
+from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
+                                     save_checkpoint, unflatten_optimizer)
 
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
@@ -52,6 +53,7 @@ class TrainConfig:
     log_every: int = 10
     sample_every: int = 250
     checkpoint_every: int = 500
+    max_minutes: float | None = None     # stop (and save) after this much training time, steps left or not
     precision: str = "auto"     # auto | fp32 | bf16 (catgan.device.choose_precision)
     bf16: bool = False          # the old flag: a synonym for precision="bf16"
     device: str | None = None
@@ -146,8 +148,8 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
-        self.model_cfg = family_cls.config(cfg.preset, resolution=cfg.resolution, batch=cfg.batch,
-                                           lr=cfg.lr, **cfg.overrides)
+        self.model_cfg = self._saved_config() or family_cls.config(
+            cfg.preset, resolution=cfg.resolution, batch=cfg.batch, lr=cfg.lr, **cfg.overrides)
         self.precision = choose_precision("bf16" if cfg.bf16 else cfg.precision, self.dist.device)
         if self.precision.warning and self.dist.main:
             warnings.warn(self.precision.warning, stacklevel=2)
@@ -162,6 +164,14 @@ class Trainer:
         self.step, self.train_seconds = 0, 0.0
         self.stop_requested = False
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def _saved_config(self) -> dict | None:
+        """A run being resumed keeps the config it was started with, even if its preset has changed since."""
+        try:
+            meta = read_meta(self.out / CHECKPOINT)
+        except (CheckpointError, OSError):
+            return None                   # no checkpoint (a new run), or resume() will explain what is wrong
+        return meta.get("config") if meta.get("family") == self.cfg.model else None
 
     # --- files --------------------------------------------------------------
     def status(self, state: str, error: str | None = None, **extra):
@@ -269,7 +279,8 @@ class Trainer:
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {cfg.model}", unit="step",
                    disable=not (cfg.progress and self.dist.main), mininterval=1.0)
         t_log, step_log, last = time.time(), self.step, {}
-        while self.step < cfg.steps and not self.stop_requested:
+        budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+        while self.step < cfg.steps and not self.stop_requested and self.train_seconds < budget:
             t0 = time.time()
             self.family.begin_step(self.step)
             real = self.batches(self.step).to(self.dist.device).contiguous(memory_format=torch.channels_last)
@@ -279,6 +290,8 @@ class Trainer:
                 raise TrainingFailed(f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; the last good "
                                      f"checkpoint is kept. Try a lower learning rate, or --precision fp32.")
             self.step += 1
+            n = real.shape[0] * self.dist.world
+            self.family.update_ema(self.step * n, n)
             self.train_seconds += time.time() - t0
             bar.update(1)
             last = metrics

@@ -1,0 +1,44 @@
+"""eval.json -> the figures people read: one flat row per model, and its ladders.
+
+The report card page, the model cards and the README table all read through here, so
+they always show the same numbers with the same names.
+"""
+from __future__ import annotations
+
+from catgan.audit.evaluate import ladder_position
+from catgan.audit.quiz import detection
+
+SPACE_COLUMNS = ("fd", "kid", "precision", "recall", "density", "coverage")
+LADDER_KEYS = ("real", "noise_3", "blur_1", "blur_2")
+
+
+def primary_space(report: dict) -> str | None:
+    """The space a model is judged in: the robust sticker space where it applies."""
+    spaces = report.get("spaces", {})
+    return "sticker" if "sticker" in spaces else next(iter(spaces), None)
+
+
+def row(name: str, report: dict) -> dict:
+    """Flat figures: '<space> <metric>' for every space, label measures, memorisation, the quiz."""
+    out: dict = {}
+    main = primary_space(report)
+    for key, s in report.get("spaces", {}).items():
+        for c in SPACE_COLUMNS:
+            out[f"{key} {c}"] = s.get(c)
+        if key == main:
+            out["on the ladder"] = ladder_position(s["fd"], s["ladder"]) if "ladder" in s else None
+    labels = report.get("labels", {})
+    out["pose×item coverage"] = labels.get("mode_coverage")
+    out["KL(real‖gen)"] = labels.get("kl_real_to_generated")
+    out["memorised"] = report.get("memorisation", {}).get("memorised")
+    quiz = detection(name)
+    out["people find the fake"] = quiz["rate"]
+    out["quiz rows"] = quiz["rounds"]
+    return out
+
+
+def ladders(report: dict) -> dict[str, dict]:
+    """Per space: the ladder's FDs and rho, for the floor rows."""
+    return {key: {"space": s.get("space"), **{k: s.get("ladder", {}).get(k) for k in LADDER_KEYS},
+                  **{f"rho {k}": v for k, v in s.get("rho", {}).items()}}
+            for key, s in report.get("spaces", {}).items()}

@@ -1,0 +1,47 @@
+import subprocess
+import sys
+
+import pytest
+
+from catgan.audit import quiz
+from conftest import ROOT
+
+
+def test_a_round_is_fixed_by_its_seed():
+    a, b = quiz.make_round(41, 1000), quiz.make_round(41, 1000)
+    assert a == b and len(set(a.reals)) == 5 and 0 <= a.fake_position < 6
+    assert quiz.make_round(42, 1000) != a
+
+
+def test_tallies_add_up_and_survive_a_new_process(tmp_path):
+    path = tmp_path / "tallies.json"
+    quiz.record("m", 4, 1, path)
+    quiz.record("m", 4, 3, path)
+    code = f"from catgan.audit import quiz; from pathlib import Path; print(quiz.read_tallies(Path({str(path)!r})))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "'m': {'rounds': 8, 'found': 4}" in out
+    d = quiz.detection("m", path)
+    assert d["rate"] == 0.5 and d["low"] < 0.5 < d["high"] and d["chance"] == pytest.approx(1 / 6)
+
+
+def test_two_writers_at_once_both_count(tmp_path):
+    path = tmp_path / "tallies.json"
+    code = ("import sys; from pathlib import Path; from catgan.audit import quiz\n"
+            "for _ in range(25): quiz.record('m', 1, 1, Path(sys.argv[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT) for _ in range(2)]
+    assert all(p.wait() == 0 for p in procs)
+    assert quiz.read_tallies(path)["m"] == {"rounds": 50, "found": 50}
+
+
+def test_a_damaged_tally_file_reads_as_empty_and_bad_counts_are_refused(tmp_path):
+    path = tmp_path / "tallies.json"
+    path.write_text("{not json")
+    assert quiz.read_tallies(path) == {}
+    with pytest.raises(ValueError, match="between 0 and rounds"):
+        quiz.record("m", 2, 3, path)
+
+
+def test_wilson_interval_matches_known_values():
+    lo, hi = quiz.wilson(5, 10)
+    assert lo == pytest.approx(0.2366, abs=1e-3) and hi == pytest.approx(0.7634, abs=1e-3)
+    assert quiz.wilson(0, 20)[0] == 0.0 and quiz.wilson(0, 0) == (0.0, 1.0)
