@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", choices=["began", "pgwgan", "dcgan"], required=True)
     t.add_argument("--data", default="stickers", help="a prepared dataset folder, or 'stickers' (embedded)")
     t.add_argument("--out", required=True)
-    t.add_argument("--preset", default="cpu", choices=["cpu", "paper"])
+    t.add_argument("--preset", default="cpu", help="cpu (sized for a 2-core CPU), paper (the seeds' sizes), "
+                   "or a family's own, e.g. classic for dcgan")
     t.add_argument("--steps", type=int, default=4000)
     t.add_argument("--minutes", type=float, help="stop after this much training time (pilots at equal CPU time)")
     t.add_argument("--resolution", type=int, default=64)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import torch
 
 PRECISIONS = ("auto", "fp32", "bf16")
-# Measured on a 2-core AVX2 machine without native bf16: a BEGAN run trained at 1.6 img/s in bf16
-# against about 40 img/s in fp32, and a 2048^2 bf16 matmul ran at well under 1 GFLOP/s (fp32: 168).
-EMULATED_BF16_NOTE = ("bf16 is emulated on this machine and about 25-50x slower than fp32 "
-                      "(measured: a BEGAN trained at 1.6 img/s in bf16 on an AVX2 CPU)")
+# Measured with this machine limited to AVX2 (ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2): a 1024^2
+# bf16 matmul ran at 1 GFLOP/s against 140 in fp32, and a DCGAN (ngf 64, batch 64) trained at 1.6 img/s
+# in bf16 against 55 img/s in fp32; on a real AVX2 machine a BEGAN trained at 1.6 img/s in bf16.
+EMULATED_BF16_NOTE = ("bf16 is emulated on this machine and about 30x slower than fp32 "
+                      "(a DCGAN trained at 1.6 img/s in bf16 against 55 img/s in fp32 on AVX2)")
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:

@@ -133,4 +133,4 @@ def neighbour_index(g: LoadedGenerator):
 
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:
     """A markdown link that opens one latent in the Latent sliders page."""
-    return f"[seed {seed}](Latent_sliders?model={model}&base={seed}&scale={scale})"
+    return f"[seed {seed}](Latent_sliders?model={model}&base={seed}&base_scale={scale})"

@@ -141,7 +141,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "quality": rep.row(folder.name, report) if report.get("spaces") else {},
             "ladders": rep.ladders(report), "labels": {k: v for k, v in report.get("labels", {}).items()
                                                        if k != "histograms"},
-            "memorisation": report.get("memorisation"), "history": history,
+            "memorisation": report.get("memorisation"), "pilots": read_json(folder / "pilots.json"),
+            "history": history,
             "summary": f"{g.family.upper()} · {steps:,} steps · {steps * batch / 1e6:.2f} M images · "
                        f"{meta.get('train_seconds', 0) / 60:.0f} min on {trained_on}"}
     atomic_write_json(folder / "card.json", card)
@@ -154,7 +155,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              f"- retrain: `{card['command']}`", "", "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
-             *_ladder_table(card["ladders"]), "",
+             *_ladder_table(card["ladders"]), "", *_pilot_lines(card["pilots"]),
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
@@ -166,6 +167,15 @@ def _fmt(v) -> str:
 
 def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _pilot_lines(pilots: dict) -> list[str]:
+    """The pilot runs that chose the recipe (pilots.json beside the model), as a table."""
+    if not pilots.get("rows"):
+        return []
+    head = list(pilots["rows"][0])
+    return ["## Pilots", "", pilots.get("how", ""), "",
+            *_md_table(head, [[_fmt(r.get(k)) for k in head] for r in pilots["rows"]]), ""]
 
 
 def _ladder_table(ladders: dict) -> list[str]:

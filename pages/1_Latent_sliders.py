@@ -23,7 +23,7 @@ with left:
     nums = [st.slider(k, -3.0, 3.0, 0.0, 0.05, key=k, bind="query-params") for k in "abc"]
     base_seed = st.number_input("Base seed (-1: start from the origin)", -1, 2**31 - 1, -1, key="base",
                                 bind="query-params")
-    scale = st.slider("Scale of the base latent", 0.0, 10.0, 1.0, 0.1, key="scale", bind="query-params")
+    scale = st.slider("Scale of the base latent", 0.0, 10.0, 1.0, 0.1, key="base_scale", bind="query-params")
     st.button("Reset", on_click=_reset)
 base = latent.seed_latent(base_seed, g.latent_dim) * scale if base_seed >= 0 else None
 z = latent.from_three(nums, g.latent_dim, base)

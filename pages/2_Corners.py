@@ -11,7 +11,7 @@ NAMES = [("tl", "Top left", (1, 0, 0)), ("tr", "Top right", (0, 1, 0)),
          ("bl", "Bottom left", (0, 0, 1)), ("br", "Bottom right", (-1, -1, 0))]
 controls, view = st.columns([1, 2])
 with controls:
-    n = st.slider("Grid size", 3, 10, 6, key="n", bind="query-params")
+    n = st.slider("Grid size", 3, 10, 6, key="grid", bind="query-params")
     mode = st.radio("Interpolation", ["linear", "spherical"], key="interp", horizontal=True, bind="query-params")
     corners = []
     for row in (NAMES[:2], NAMES[2:]):

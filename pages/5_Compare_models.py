@@ -9,7 +9,7 @@ st.write("The same seeds through every model (models with the same latent size s
 
 c1, c2 = st.columns(2)
 seed = c1.number_input("First seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
-n = c2.slider("Samples per model", 1, 16, 8, key="n", bind="query-params")
+n = c2.slider("Samples per model", 1, 16, 8, key="per_model", bind="query-params")
 for entry in ui.models():
     st.subheader(entry.label)
     g = ui.load(entry)

@@ -27,7 +27,7 @@ def links(seeds, scale=1.0):
 
 
 c1, c2 = st.columns(2)
-n = c1.select_slider("Samples to search", [64, 128, 256, 512], 256, key="n", bind="query-params")
+n = c1.select_slider("Samples to search", [64, 128, 256, 512], 256, key="search", bind="query-params")
 first = c2.number_input("First seed", 0, 2**31 - 1, 0, key="first", bind="query-params")
 
 st.header("Worst samples by its own judge")

@@ -39,7 +39,8 @@ def dataset_choice(name: str) -> str | None:
 with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
     c1, c2, c3 = st.columns(3)
     family = c1.selectbox("Family", list(FAMILIES))
-    preset = c2.selectbox("Preset", ["cpu", "paper"], help="cpu: sized for a laptop; paper: the seeds' sizes")
+    preset = c2.selectbox("Preset", list(FAMILIES[family].presets),
+                          help="cpu: sized for a laptop; paper: the seeds' sizes; classic: the textbook DCGAN")
     resolution = c3.selectbox("Resolution", [32, 64, 128], index=1)
     c1, c2, c3, c4 = st.columns(4)
     steps = c1.number_input("Steps", 10, 1_000_000, 2000, 100)

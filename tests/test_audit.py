@@ -101,3 +101,30 @@ def test_collapse_and_out_of_range_and_snapshots(tiny_model):
     assert [f.scale for f in far] == [1, 8] and not np.array_equal(far[0].image, far[1].image)
     snaps = snapshots(tiny_model.parent)
     assert [s.step for s in snaps] == [0, 2, 4]
+
+
+def test_background_index_reports_progress_then_the_index(tiny_data):
+    from catgan.audit.neighbors import BackgroundIndex
+    job = BackgroundIndex(tiny_data)
+    assert job.wait(timeout=120) and job.error is None
+    assert job.index is not None and job.done == job.total == len(tiny_data)
+    assert job.index.query(np.asarray(tiny_data.images[:1]), k=1)[0]["pixel"].matches[0].index == 0
+
+
+def test_background_index_failure_is_reported_not_raised(tiny_data, monkeypatch):
+    from catgan.audit import neighbors
+    monkeypatch.setattr(neighbors, "build_index", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    job = neighbors.BackgroundIndex(tiny_data)
+    assert job.wait(timeout=30) and job.index is None and job.error == "OSError: disk full"
+
+
+def test_nearest_by_pixels_matches_a_brute_force_search():
+    from catgan.audit.neighbors import nearest_by_pixels
+    rng = np.random.default_rng(0)
+    db = rng.integers(0, 256, (300, 8, 8, 3), dtype=np.uint8)
+    q = db[[5, 250]].copy()
+    q[0, 0, 0] = 0
+    d, i = nearest_by_pixels(db, q, chunk=64)
+    brute = np.sqrt(((db.reshape(300, -1)[None].astype(float) - q.reshape(2, -1)[:, None]) ** 2).sum(-1)) / 255
+    assert list(i) == list(brute.argmin(1)) == [5, 250]
+    assert np.allclose(d, brute.min(1), atol=1e-4)

@@ -114,7 +114,7 @@ def test_switch_model_and_move_a_slider(app, page):
 
 
 def test_corners_grid_renders(app, page):
-    page.goto(f"{app['url']}/Corners?n=4")
+    page.goto(f"{app['url']}/Corners?grid=4")
     idle(page)
     assert image_srcs(page)
     assert page.locator("[data-testid='stDownloadButton']").count() == 1
@@ -186,3 +186,15 @@ def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
     idle(other)
     assert other.get_by_text(f"of {before + 4} rows", exact=False).first.is_visible()
     other.context.close()
+
+
+def test_touring_the_sidebar_carries_no_value_a_page_cannot_take(app, page):
+    """Home's 64 samples and the sliders' base scale 8 must not reach pages where they mean something else."""
+    page.goto(f"{app['url']}/?n=64&scale=2.0")
+    idle(page)
+    page.goto(f"{app['url']}/Latent_sliders?base_scale=8.0")
+    idle(page)
+    for name in ("Corners", "Compare models", "Failure gallery", "app"):
+        page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
+        idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0, name

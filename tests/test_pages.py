@@ -95,9 +95,9 @@ def test_sliders_move_the_image_and_reset_restores_it():
 
 
 def test_corners_grid_size_and_download():
-    at = run("pages/2_Corners.py", {"n": "3"})
+    at = run("pages/2_Corners.py", {"grid": "3"})
     small = images(at)
-    at.slider(key="n").set_value(8).run()
+    at.slider(key="grid").set_value(8).run()
     assert images(at) != small and not at.exception
     assert at.get("download_button")
 
@@ -158,7 +158,7 @@ def test_neighbours_refuses_a_bad_upload_clearly():
 
 
 def test_failure_gallery_links_reproduce_in_the_explorer():
-    at = run("pages/6_Failure_gallery.py", {"n": "64"})
+    at = run("pages/6_Failure_gallery.py", {"search": "64"})
     links = [m.value for m in at.markdown if "Latent_sliders?model=tiny&base=" in m.value]
     assert links, "worst samples link back to the explorer"
 

@@ -149,7 +149,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
         self.model_cfg = self._saved_config() or family_cls.config(
-            cfg.preset, resolution=cfg.resolution, batch=cfg.batch, lr=cfg.lr, **cfg.overrides)
+            cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr, **cfg.overrides})
         self.precision = choose_precision("bf16" if cfg.bf16 else cfg.precision, self.dist.device)
         if self.precision.warning and self.dist.main:
             warnings.warn(self.precision.warning, stacklevel=2)

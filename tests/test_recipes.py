@@ -1,0 +1,83 @@
+"""Training recipes shared by the families: EMA, DiffAugment, the DCGAN switches, budgets, resuming."""
+import pytest
+import torch
+
+from catgan.models import diffaug, get_family
+from catgan.train.checkpoint import read_meta
+from catgan.train.trainer import CHECKPOINT, train
+from conftest import TINY
+
+
+def test_ema_follows_g_with_a_half_life_in_images_and_a_ramp_up():
+    fam = get_family("dcgan")
+    cfg = fam.config("cpu", resolution=32, ema_kimg=10, **TINY["dcgan"])
+    f = fam(cfg)
+    assert f.sample_net == "G_ema" and not any(p.requires_grad for p in f.nets["G_ema"].parameters())
+    for p in f.G.parameters():
+        p.data.add_(1.0)
+    f.update_ema(images_seen=64, batch=64)        # ramp-up: half-life 5% of 64 images, so EMA ~ G at once
+    g, e = next(f.G.parameters()), next(f.nets["G_ema"].parameters())
+    assert torch.allclose(e, g, atol=1e-6)
+    before = e.clone()
+    for p in f.G.parameters():
+        p.data.add_(1.0)
+    f.update_ema(images_seen=10_000_000, batch=10_000)   # past the ramp-up: half-life 10k images = 1 batch
+    assert torch.allclose(e, (before + g) / 2, atol=1e-5)
+    assert get_family("dcgan")(get_family("dcgan").config("cpu", **TINY["dcgan"])).sample_net == "G"
+
+
+def test_translation_shifts_content_and_fills_white():
+    x = -torch.ones(8, 3, 16, 16)
+    x[:, :, 6:10, 6:10] = 0.5
+    gen = torch.Generator().manual_seed(0)
+    y = diffaug.translation(x, gen, ratio=0.25)
+    assert y.shape == x.shape
+    assert ((y == 1.0).flatten(1).any(1) | (y == x).flatten(1).all(1)).all()      # shifted ones show white
+    assert not torch.equal(y, x)
+    again = diffaug.translation(x, torch.Generator().manual_seed(0), ratio=0.25)
+    assert torch.equal(y, again)                                                    # the step's generator decides
+
+
+def test_diffaugment_passes_gradients_and_refuses_unknown_policies():
+    x = torch.rand(4, 3, 16, 16, requires_grad=True)
+    diffaug.augment(x, diffaug.parse("translation,color"), torch.Generator().manual_seed(1)).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="unknown DiffAugment policy 'cutout'"):
+        diffaug.parse("translation,cutout")
+
+
+@pytest.mark.parametrize("switches", [
+    {"g_arch": "upsample"}, {"loss": "hinge", "spectral_norm": True, "lr_d": 4e-4},
+    {"diffaug": "translation,color", "ema_kimg": 1}])
+def test_dcgan_switches_train_and_sample(switches, tiny_cfg):
+    from catgan import load_generator
+    cfg = tiny_cfg("dcgan", steps=3, overrides={**TINY["dcgan"], **switches})
+    assert train(cfg)["state"] == "finished"
+    g = load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu")
+    assert g.generate(g.latents(0, 2)).shape == (2, 32, 32, 3)
+    assert read_meta(f"{cfg.out}/{CHECKPOINT}")["sample_net"] == ("G_ema" if "ema_kimg" in switches else "G")
+
+
+def test_unknown_switch_values_are_named():
+    fam = get_family("dcgan")
+    with pytest.raises(ValueError, match="unknown loss 'wgan'"):
+        fam(fam.config("cpu", loss="wgan", **TINY["dcgan"]))
+    with pytest.raises(ValueError, match="unknown g_arch"):
+        fam(fam.config("cpu", g_arch="pixelshuffle", **TINY["dcgan"]))
+
+
+def test_minutes_budget_stops_a_run_and_saves(tiny_cfg):
+    cfg = tiny_cfg("dcgan", steps=10_000_000, max_minutes=0.05)
+    result = train(cfg)
+    assert result["state"] == "finished" and 0 < result["step"] < 10_000_000
+    assert read_meta(f"{cfg.out}/{CHECKPOINT}")["step"] == result["step"]
+
+
+def test_a_resumed_run_keeps_its_config_when_the_preset_changes(tiny_cfg, monkeypatch):
+    from catgan.models import dcgan
+    cfg = tiny_cfg("dcgan", steps=2)
+    train(cfg)
+    monkeypatch.setitem(dcgan.PRESETS, "cpu", {**dcgan.PRESETS["cpu"], "latent_dim": 7})
+    cfg.steps = 4
+    assert train(cfg)["step"] == 4
+    assert read_meta(f"{cfg.out}/{CHECKPOINT}")["config"]["latent_dim"] == 100
