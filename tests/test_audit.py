@@ -128,3 +128,16 @@ def test_nearest_by_pixels_matches_a_brute_force_search():
     brute = np.sqrt(((db.reshape(300, -1)[None].astype(float) - q.reshape(2, -1)[:, None]) ** 2).sum(-1)) / 255
     assert list(i) == list(brute.argmin(1)) == [5, 250]
     assert np.allclose(d, brute.min(1), atol=1e-4)
+
+
+def test_index_thresholds_are_computed_once_per_dataset(tiny_data):
+    from catgan.audit.spaces import SPACES, dataset_key
+    from catgan.data.dataset import cache_root
+    first = build_index(tiny_data, progress=False)
+    files = list((cache_root() / "features").glob(f"thresholds-{dataset_key(tiny_data, SPACES['efficientnet'])}-*"))
+    assert files and first.thresholds["pixel"][0] <= first.thresholds["pixel"][1]
+    for f in files:                           # a later start reads them back instead of searching again
+        f.write_text('{"pixel": [1, 2], "pixel_flip": [1, 2], "feature": [3, 4]}')
+    assert build_index(tiny_data, progress=False).thresholds["feature"] == (3, 4)
+    for f in files:
+        f.unlink()

@@ -10,6 +10,7 @@ below the 5th "near", otherwise "novel".
 """
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 
@@ -18,8 +19,9 @@ from PIL import Image
 from sklearn.neighbors import NearestNeighbors
 
 from catgan.audit import features as feats
-from catgan.audit.spaces import dataset_features
-from catgan.data.dataset import Dataset
+from catgan.audit import spaces as feature_spaces
+from catgan.data.dataset import Dataset, cache_root
+from catgan.io import atomic_write_json
 
 SPACES = ("pixel", "pixel_flip", "feature")
 MEMORISED_PCT, NEAR_PCT = 1.0, 5.0
@@ -126,17 +128,25 @@ def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: boo
     """
     res = ds.resolution
     px = _as_pixels(np.asarray(ds.images), res)
-    ft = dataset_features(ds, "efficientnet", progress=progress, on_batch=on_batch)
+    ft = feature_spaces.dataset_features(ds, "efficientnet", progress=progress, on_batch=on_batch)
     pixels = NearestNeighbors(algorithm="brute").fit(px)
     features = NearestNeighbors(algorithm="brute").fit(ft)
     index = NeighbourIndex(ds, res, pixels, features)
-    # Real-to-real: each reference image's nearest *other* training image.
+    key = feature_spaces.dataset_key(ds, feature_spaces.SPACES["efficientnet"])
+    cached = cache_root() / "features" / f"thresholds-{key}-{reference}-{seed}.json"
+    try:
+        index.thresholds = {k: tuple(v) for k, v in json.loads(cached.read_text()).items()}
+        return index
+    except (OSError, json.JSONDecodeError, AttributeError):
+        pass
+    # Real-to-real: each reference image's nearest *other* training image (seconds of search: cached).
     pick = np.random.default_rng(seed).choice(len(ds), size=min(reference, len(ds)), replace=False)
     d_px = _nearest_other(pixels, px[pick], pick)
     d_fl = np.minimum(d_px, _nearest_other(pixels, _as_pixels(np.asarray(ds.images)[pick][:, :, ::-1], res), pick))
     d_ft = _nearest_other(features, ft[pick], pick)
     for space, d in (("pixel", d_px), ("pixel_flip", d_fl), ("feature", d_ft)):
         index.thresholds[space] = (float(np.percentile(d, MEMORISED_PCT)), float(np.percentile(d, NEAR_PCT)))
+    atomic_write_json(cached, index.thresholds)
     return index
 
 
