@@ -87,7 +87,10 @@ def idle(page):
     page.wait_for_timeout(300)
 
 
-def image_srcs(page):
+def image_srcs(page, at_least=1):
+    """The page's image URLs, once at least `at_least` images have rendered."""
+    page.wait_for_function("n => document.querySelectorAll(\"[data-testid='stImage'] img\").length >= n",
+                           arg=at_least)
     return page.eval_on_selector_all("[data-testid='stImage'] img", "els => els.map(e => e.src)")
 
 
@@ -170,21 +173,21 @@ def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
     before = quiz.detection("tiny-dcgan")["rounds"]
     page.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")
     idle(page)
-    assert len(image_srcs(page)) == 4 * 6
+    assert len(image_srcs(page, at_least=4 * 6)) == 4 * 6
     groups = page.locator("[data-testid='stRadio']")
     assert groups.count() == 4
     for i in range(4):
         groups.nth(i).get_by_text("3", exact=True).click()
         idle(page)
     page.get_by_role("button", name="Reveal").click()
-    idle(page)
+    page.get_by_text("the fake was", exact=False).nth(3).wait_for()
     assert page.get_by_text("the fake was", exact=False).count() == 4
     assert quiz.detection("tiny-dcgan")["rounds"] == before + 4
     # a new visitor (fresh session) sees the tally read back from disk
     other = browser.new_context().new_page()
     other.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")
     idle(other)
-    assert other.get_by_text(f"of {before + 4} rows", exact=False).first.is_visible()
+    other.get_by_text(f"of {before + 4} rows", exact=False).first.wait_for()
     other.context.close()
 
 

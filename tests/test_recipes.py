@@ -23,7 +23,7 @@ def test_ema_follows_g_with_a_half_life_in_images_and_a_ramp_up():
         p.data.add_(1.0)
     f.update_ema(images_seen=10_000_000, batch=10_000)   # past the ramp-up: half-life 10k images = 1 batch
     assert torch.allclose(e, (before + g) / 2, atol=1e-5)
-    assert get_family("dcgan")(get_family("dcgan").config("cpu", **TINY["dcgan"])).sample_net == "G"
+    assert get_family("dcgan")(get_family("dcgan").config("classic", **TINY["dcgan"])).sample_net == "G"
 
 
 def test_translation_shifts_content_and_fills_white():
@@ -51,7 +51,7 @@ def test_diffaugment_passes_gradients_and_refuses_unknown_policies():
     {"diffaug": "translation,color", "ema_kimg": 1}])
 def test_dcgan_switches_train_and_sample(switches, tiny_cfg):
     from catgan import load_generator
-    cfg = tiny_cfg("dcgan", steps=3, overrides={**TINY["dcgan"], **switches})
+    cfg = tiny_cfg("dcgan", steps=3, preset="classic", overrides={**TINY["dcgan"], **switches})
     assert train(cfg)["state"] == "finished"
     g = load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu")
     assert g.generate(g.latents(0, 2)).shape == (2, 32, 32, 3)
