@@ -1,6 +1,7 @@
 """Real or fake? The second seed's game: one generated cat hides in each row of six."""
 import secrets
 
+import numpy as np
 import streamlit as st
 
 from catgan import media, ui, zoo
@@ -19,9 +20,11 @@ game = st.session_state.quiz_game
 rounds = [quiz.make_round(game * ROWS + r, len(ds)) for r in range(ROWS)]
 revealed = st.session_state.get("quiz_revealed") == game
 
+fakes = ui.generate(g, np.concatenate([g.latents(rnd.fake_seed, 1) for rnd in rounds]))
+near_d, near_i = nearest_by_pixels(ds.images, fakes) if revealed else (None, None)   # one pass for every row
+
 picks = []
-for r, rnd in enumerate(rounds):
-    fake = ui.generate(g, g.latents(rnd.fake_seed, 1))[0]
+for r, (rnd, fake) in enumerate(zip(rounds, fakes)):
     reals = [ds.images[i] for i in rnd.reals]
     row = reals[:rnd.fake_position] + [fake] + reals[rnd.fake_position:]
     cols = st.columns(quiz.ROW)
@@ -32,13 +35,12 @@ for r, rnd in enumerate(rounds):
     if revealed:
         pick = picks[-1]
         right = pick == rnd.fake_position + 1
-        nd, ni = nearest_by_pixels(ds.images, fake[None])
         c1, c2 = st.columns([3, 1])
         c1.markdown(f"{'✅ Found' if right else '❌ Missed'}: the fake was **{rnd.fake_position + 1}**"
                     f"{'' if pick is None else f', you picked {pick}'} · "
                     f"{ui.explorer_link(entry.name, rnd.fake_seed)} in the explorer")
-        c2.image(media.png_bytes(media.upscale(ds.images[int(ni[0])], 1)), output_format="PNG",
-                 caption=f"nearest training image #{int(ni[0])} (pixel L2 {nd[0]:.3g})")
+        c2.image(media.png_bytes(media.upscale(ds.images[int(near_i[r])], 1)), output_format="PNG",
+                 caption=f"nearest training image #{int(near_i[r])} (pixel L2 {near_d[r]:.3g})")
     st.divider()
 
 c1, c2 = st.columns(2)
