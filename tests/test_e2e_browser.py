@@ -87,10 +87,14 @@ def idle(page):
     page.wait_for_timeout(300)
 
 
+def wait_for_count(page, selector, at_least):
+    """Wait until the page shows at least `at_least` elements matching `selector` (elements render in turn)."""
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n", arg=[selector, at_least])
+
+
 def image_srcs(page, at_least=1):
     """The page's image URLs, once at least `at_least` images have rendered."""
-    page.wait_for_function("n => document.querySelectorAll(\"[data-testid='stImage'] img\").length >= n",
-                           arg=at_least)
+    wait_for_count(page, "[data-testid='stImage'] img", at_least)
     return page.eval_on_selector_all("[data-testid='stImage'] img", "els => els.map(e => e.src)")
 
 
@@ -174,6 +178,7 @@ def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
     page.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")
     idle(page)
     assert len(image_srcs(page, at_least=4 * 6)) == 4 * 6
+    wait_for_count(page, "[data-testid='stRadio']", 4)
     groups = page.locator("[data-testid='stRadio']")
     assert groups.count() == 4
     for i in range(4):
