@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -63,6 +65,19 @@ def test_began_vanishing_residual_fades_out():
     assert blocks and all(float(b.c) == 1.0 for b in blocks)
     f.begin_step(10_000)
     assert all(float(b.c) == 0.0 for b in blocks)
+
+
+def test_began_switches_shape_the_autoencoder():
+    """D's channels per stage (8x8 first, as G's), and the original BEGAN's ELU without batch norm."""
+    fam = get_family("began")
+    f = fam(fam.config("cpu", resolution=32, **{**TINY["began"], "d_channels": [16, 8, 4]}, norm="none", act="elu"))
+    convs = [m for m in f.D.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs[0].out_channels == 4                      # the image end of the encoder is the thinnest
+    assert f.D.fc.in_features == 16 * 8 * 8                # the 8x8 end is the widest
+    kinds = {type(m) for m in f.D.modules()} | {type(m) for m in f.G.modules()}
+    assert torch.nn.ELU in kinds and torch.nn.BatchNorm2d not in kinds and torch.nn.LeakyReLU not in kinds
+    m = f.train_step(torch.rand(8, 3, 32, 32) * 2 - 1, torch.Generator().manual_seed(0), 0)
+    assert all(math.isfinite(v) for v in m.values())
 
 
 def test_began_k_stays_in_unit_interval():

@@ -34,13 +34,29 @@ PRESETS = {
 BASE = 8   # G starts from an 8x8 map; D encodes down to 8x8
 
 
-class VanishingResidual(nn.Module):
-    """`repeats` conv-BN-LReLU layers, each with a skip connection whose weight c fades to 0."""
+def _act(name):
+    if name == "lrelu":
+        return nn.LeakyReLU(0.2)
+    if name == "elu":
+        return nn.ELU()
+    raise ValueError(f"unknown activation {name!r}; choose 'lrelu' or 'elu'")
 
-    def __init__(self, cin, cout, repeats):
+
+def _norm(name, ch):
+    if name == "batch":
+        return nn.BatchNorm2d(ch)
+    if name == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm {name!r}; choose 'batch' or 'none'")
+
+
+class VanishingResidual(nn.Module):
+    """`repeats` conv-norm-activation layers, each with a skip connection whose weight c fades to 0."""
+
+    def __init__(self, cin, cout, repeats, norm="batch", act="lrelu"):
         super().__init__()
         self.layers = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(cin if i == 0 else cout, cout, 3, 1, 1), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2))
+            nn.Sequential(nn.Conv2d(cin if i == 0 else cout, cout, 3, 1, 1), _norm(norm, cout), _act(act))
             for i in range(repeats))
         self.register_buffer("c", torch.ones(()))
 
@@ -59,19 +75,22 @@ def _stages(resolution):
     return n
 
 
-def _channels(g_channels, n):
-    return [g_channels[min(i, len(g_channels) - 1)] for i in range(n)]
+def _channels(channels, n):
+    """Channels per stage, 8x8 first; a single number means the same at every stage."""
+    channels = [channels] if isinstance(channels, int) else list(channels)
+    return [channels[min(i, len(channels) - 1)] for i in range(n)]
 
 
 class Decoder(nn.Module):
     """latent -> image; G, and the second half of D."""
 
-    def __init__(self, resolution, latent_dim, channels, repeats, out_act):
+    def __init__(self, resolution, latent_dim, channels, repeats, out_act, norm="batch", act="lrelu"):
         super().__init__()
         n = _stages(resolution)
         ch = _channels(channels, n)
         self.fc = nn.Linear(latent_dim, ch[0] * BASE * BASE)
-        self.stages = nn.ModuleList(VanishingResidual(ch[max(i - 1, 0)], ch[i], repeats) for i in range(n))
+        self.stages = nn.ModuleList(VanishingResidual(ch[max(i - 1, 0)], ch[i], repeats, norm, act)
+                                    for i in range(n))
         self.to_rgb = nn.Conv2d(ch[-1], 3, 3, 1, 1)
         self.out_act = out_act
 
@@ -86,20 +105,22 @@ class Decoder(nn.Module):
 
 
 class Generator(Decoder):
-    def __init__(self, resolution=64, latent_dim=100, g_channels=(128, 64, 32, 16), repeats=2, **_):
-        super().__init__(resolution, latent_dim, list(g_channels), repeats, out_act=True)
+    def __init__(self, resolution=64, latent_dim=100, g_channels=(128, 64, 32, 16), repeats=2, norm="batch",
+                 act="lrelu", **_):
+        super().__init__(resolution, latent_dim, g_channels, repeats, out_act=True, norm=norm, act=act)
 
 
 class Discriminator(nn.Module):
-    """Autoencoder: image -> `hidden` code -> image."""
+    """Autoencoder: image -> `hidden` code -> image. `d_channels` per stage, 8x8 first, as for G."""
 
-    def __init__(self, resolution=64, d_channels=32, hidden=64, repeats=2, **_):
+    def __init__(self, resolution=64, d_channels=32, hidden=64, repeats=2, norm="batch", act="lrelu", **_):
         super().__init__()
         n = _stages(resolution)
-        self.from_rgb = nn.Sequential(nn.Conv2d(3, d_channels, 3, 1, 1), nn.LeakyReLU(0.2))
-        self.enc = nn.ModuleList(VanishingResidual(d_channels, d_channels, repeats) for _ in range(n))
-        self.fc = nn.Linear(d_channels * BASE * BASE, hidden)
-        self.dec = Decoder(resolution, hidden, [d_channels], repeats, out_act=False)
+        ch = _channels(d_channels, n)[::-1]          # the encoder walks from the image down to 8x8
+        self.from_rgb = nn.Sequential(nn.Conv2d(3, ch[0], 3, 1, 1), _act(act))
+        self.enc = nn.ModuleList(VanishingResidual(ch[max(i - 1, 0)], ch[i], repeats, norm, act) for i in range(n))
+        self.fc = nn.Linear(ch[-1] * BASE * BASE, hidden)
+        self.dec = Decoder(resolution, hidden, d_channels, repeats, out_act=False, norm=norm, act=act)
 
     def forward(self, x):
         h = self.from_rgb(x)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The pilots behind the BEGAN cpu preset, one after another on one thread (a long run can hold the other
+# core), 10 training minutes each, judged by sticker-space FD and by k_t leaving 0. EMA in all of them.
+set -euo pipefail
+P="$(dirname "$0")/pilot.sh"
+COMMON=(--model began --preset cpu --set ema_kimg=10)
+$P began-a-base "${COMMON[@]}"
+$P began-b-cheap-d "${COMMON[@]}" --set 'd_channels=[64,32,16,16]'
+$P began-c-elu-nonorm "${COMMON[@]}" --set norm=\"none\" --set act=\"elu\"
