@@ -3,7 +3,7 @@ import streamlit as st
 
 from catgan import ui
 
-st.set_page_config(page_title="catgan", page_icon="🐱", layout="wide")
+ui.page_config()
 st.title("catgan")
 st.write("An open studio for cat-generating GANs: explore what a generator learned, check whether it "
          "memorised its training images, and train new ones while you watch. "
@@ -38,3 +38,4 @@ c4.button("New batch", on_click=_new_batch, width="stretch")
 
 z = g.latents(seed, n) * scale
 ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, scale {scale}")
+ui.link_notice()

@@ -36,6 +36,39 @@ def load(entry: zoo.ModelEntry, with_critic: bool = False) -> LoadedGenerator | 
         return None
 
 
+def page_config(title: str | None = None) -> None:
+    """Every page's first call: its title and layout, and a note of the link's values for `link_notice`."""
+    st.set_page_config(page_title=f"{title} · catgan" if title else "catgan", page_icon="🐱", layout="wide")
+    page = title or "Home"
+    if page not in st.session_state.setdefault("_links_checked", set()):
+        st.session_state["_link_at_open"] = (page, st.query_params.to_dict())
+
+
+def _same(raw: str, value) -> bool:
+    """Whether a URL string stands for a widget's value (a default value is dropped from the URL)."""
+    if isinstance(value, bool):
+        return raw.lower() == str(value).lower()
+    if isinstance(value, (int, float)):
+        try:
+            return float(raw) == float(value)
+        except ValueError:
+            return False
+    return raw == str(value)
+
+
+def link_notice() -> None:
+    """Every page's last call. The first time a page runs in a session, say which values of its link
+    it could not use: Streamlit drops an out-of-range, malformed or unknown value for the default."""
+    page, given = st.session_state.pop("_link_at_open", (None, {}))
+    if page is None:
+        return
+    st.session_state["_links_checked"].add(page)
+    refused = [f"`{key}={raw}` (using `{st.session_state[key]}`)" for key, raw in given.items()
+               if key in st.session_state and not _same(raw, st.session_state[key])]
+    if refused:
+        st.toast("This link had values this page cannot use: " + ", ".join(refused), icon="🔗")
+
+
 def models() -> list[zoo.ModelEntry]:
     return zoo.list_models()
 
@@ -55,7 +88,7 @@ def model_picker() -> zoo.ModelEntry | None:
 
 def model_page(title: str, intro: str, with_critic: bool = False) -> tuple[zoo.ModelEntry, LoadedGenerator]:
     """The common top of a page that works on one model; stops the page when there is none usable."""
-    st.set_page_config(page_title=f"{title} · catgan", page_icon="🐱", layout="wide")
+    page_config(title)
     st.title(title)
     st.write(intro)
     entry = model_picker()

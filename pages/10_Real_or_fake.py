@@ -61,3 +61,4 @@ if d["rounds"]:
                    f"chance {d['chance']:.0%}")
     st.caption(f"{d['found']} of {d['rounds']} rows · 95% interval {d['low']:.0%}–{d['high']:.0%} · "
                f"chance {d['chance']:.0%}")
+ui.link_notice()

@@ -31,3 +31,4 @@ st.session_state["explorer_z"] = z          # the Nearest neighbours page can ch
 with right:
     ui.show_grid(ui.generate(g, z[None]), cols=1, scale=6)
     st.caption(f"|z| = {np.linalg.norm(z):.2f} (a typical N(0, I) latent has |z| ≈ {np.sqrt(g.latent_dim):.1f})")
+ui.link_notice()

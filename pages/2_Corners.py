@@ -24,3 +24,4 @@ with view:
     png = ui.show_grid(ui.generate(g, grid), cols=n, scale=2 if n > 6 else 3)
     st.download_button("Download grid (PNG)", png, file_name=f"corners-{entry.name.replace('/', '_')}.png",
                        mime="image/png")
+ui.link_notice()

@@ -24,3 +24,4 @@ for i, label in enumerate(["start", "subtract", "add", "result"]):
     tiles[2 * i].image(media.png_bytes(media.upscale(images[i], 4)), caption=label, output_format="PNG")
 row = media.grid_png(images, cols=4, scale=4)
 st.download_button("Download row (PNG)", row, file_name="arithmetic.png", mime="image/png")
+ui.link_notice()

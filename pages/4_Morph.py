@@ -22,6 +22,7 @@ with controls:
     fps = st.slider("Frames per second", 1, 30, 15, key="fps", bind="query-params")
     loop = st.checkbox("Loop back to the first keyframe", True, key="loop", bind="query-params")
     mode = st.radio("Interpolation", ["linear", "spherical"], key="interp", horizontal=True, bind="query-params")
+ui.link_notice()
 try:
     seeds = [int(s) for s in seeds_text.replace(" ", "").split(",") if s]
     if len(seeds) < 2 or min(seeds) < 0:

@@ -3,7 +3,7 @@ import streamlit as st
 
 from catgan import ui
 
-st.set_page_config(page_title="Compare models · catgan", layout="wide")
+ui.page_config("Compare models")
 st.title("Compare models")
 st.write("The same seeds through every model (models with the same latent size share the exact latents).")
 
@@ -15,3 +15,4 @@ for entry in ui.models():
     g = ui.load(entry)
     if g is not None:
         ui.show_grid(ui.generate(g, g.latents(seed, n)), cols=n, scale=2)
+ui.link_notice()

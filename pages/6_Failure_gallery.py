@@ -68,3 +68,4 @@ else:
     for col, s in zip(st.columns(len(pick) or 1), pick):
         col.image(s.path, caption=f"step {s.step:,}", output_format="PNG")
     st.caption("Every snapshot is the same 16 fixed latents, so a column follows one cat through training.")
+ui.link_notice()

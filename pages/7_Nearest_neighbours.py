@@ -35,6 +35,7 @@ else:
         st.error(f"{e}. Upload a PNG or JPEG picture.")
         st.stop()
 
+ui.link_notice()
 index = ui.neighbour_index(g)
 result = index.query(query, k=5)[0]
 TITLES = {"pixel": "Pixel L2", "pixel_flip": "Pixel L2, mirror allowed", "feature": "Pretrained features"}

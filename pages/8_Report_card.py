@@ -6,7 +6,7 @@ from catgan import jobs, ui, zoo
 from catgan.audit import report as rep
 from catgan.audit.evaluate import EVAL_FILE
 
-st.set_page_config(page_title="Report card · catgan", layout="wide")
+ui.page_config("Report card")
 st.title("Report card")
 st.write("Numbers are only comparable within one feature space, and every column names its space. "
          "**sticker** is a small network trained to see pose, item, coat and eyes while ignoring pixel noise, "

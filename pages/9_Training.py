@@ -3,13 +3,13 @@ import time
 
 import streamlit as st
 
-from catgan import jobs, runs as runlib, zoo
+from catgan import jobs, runs as runlib, ui, zoo
 from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.device import PRECISIONS, choose_precision
 from catgan.models import FAMILIES
 
-st.set_page_config(page_title="Training · catgan", layout="wide")
+ui.page_config("Training")
 st.title("Training")
 RUNS = zoo.runs_dir()
 

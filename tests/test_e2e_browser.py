@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urljoin
 
 import pytest
 
@@ -197,12 +198,31 @@ def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
 
 
 def test_touring_the_sidebar_carries_no_value_a_page_cannot_take(app, page):
-    """Home's 64 samples and the sliders' base scale 8 must not reach pages where they mean something else."""
+    """Every sidebar page in order and back, from Home with 64 samples and the sliders' base scale 8 in the
+    URL: no page breaks, and none refuses a carried value (that would mean one key, two meanings)."""
     page.goto(f"{app['url']}/?n=64&scale=2.0")
     idle(page)
     page.goto(f"{app['url']}/Latent_sliders?base_scale=8.0")
     idle(page)
-    for name in ("Corners", "Compare models", "Failure gallery", "app"):
+    links = page.locator("[data-testid='stSidebarNav'] a")
+    names = [links.nth(i).inner_text().strip() for i in range(links.count())]
+    assert len(names) >= 11
+    for name in names + names[-2::-1]:
         page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
         idle(page)
         assert page.locator("[data-testid='stException']").count() == 0, name
+        assert page.locator("[data-testid='stToast']", has_text="cannot use").count() == 0, name
+
+
+def test_every_page_opened_from_a_bad_link_shows_no_exception(app, page):
+    bad = "model=not-installed&seed=abc&n=7&scale=nan&grid=99&interp=cubic&frames=0&search=1&base_scale=-1"
+    page.goto(app["url"])
+    idle(page)
+    links = page.locator("[data-testid='stSidebarNav'] a")
+    hrefs = [urljoin(app["url"], links.nth(i).get_attribute("href")) for i in range(links.count())]
+    for href in hrefs:
+        page.goto(f"{href}?{bad}")
+        idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0, href
+        if href.endswith("/Corners"):
+            page.locator("[data-testid='stToast']", has_text="`grid=99` (using `6`)").wait_for()

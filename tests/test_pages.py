@@ -10,6 +10,10 @@ from conftest import ROOT
 PAGES = ["app.py", "pages/1_Latent_sliders.py", "pages/2_Corners.py", "pages/3_Latent_arithmetic.py",
          "pages/4_Morph.py", "pages/5_Compare_models.py"]
 
+AUDIT_PAGES = ["pages/6_Failure_gallery.py", "pages/7_Nearest_neighbours.py", "pages/8_Report_card.py",
+               "pages/10_Real_or_fake.py",
+               "pages/9_Training.py"]
+
 
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory, request):
@@ -120,9 +124,37 @@ def test_morph_bad_seeds_are_explained():
     assert any("at least two" in e.value for e in at.error)
 
 
-AUDIT_PAGES = ["pages/6_Failure_gallery.py", "pages/7_Nearest_neighbours.py", "pages/8_Report_card.py",
-               "pages/10_Real_or_fake.py",
-               "pages/9_Training.py"]
+# Every URL-bound key of every page, with values no page can take: out of range, malformed, unknown, empty.
+BAD_LINKS = [
+    {"model": "not-installed", "seed": "-5", "n": "7", "scale": "nan", "a": "abc", "b": "1e9", "c": "",
+     "base": "x", "base_scale": "-1", "grid": "99", "interp": "cubic", "tl_by": "zzz", "tr_seed": "99999999999",
+     "start_by": "three numbers", "start_a": "inf", "frames": "0", "fps": "x", "loop": "maybe", "seeds": "1,,x",
+     "per_model": "99", "search": "100", "first": "-1", "oor_seed": "abc"},
+    {"model": "", "seed": "1.5", "n": "", "grid": "3.7", "interp": "", "frames": "-3", "search": "abc"},
+]
+
+
+@pytest.mark.parametrize("page", PAGES + AUDIT_PAGES)
+@pytest.mark.parametrize("link", range(len(BAD_LINKS)))
+def test_a_link_with_bad_values_never_breaks_a_page(page, link):
+    at = run(page, BAD_LINKS[link])
+    assert not at.exception, at.exception
+
+
+def test_a_refused_link_value_is_named_once_and_the_default_used():
+    at = run("pages/2_Corners.py", {"grid": "16", "model": "not-installed", "interp": "spherical"})
+    assert [s.value for s in at.slider] == [6]
+    assert at.sidebar.selectbox[0].value == "tiny"
+    notice = " ".join(t.value for t in at.toast)
+    assert "`grid=16` (using `6`)" in notice and "`model=not-installed` (using `tiny`)" in notice
+    assert "interp" not in notice                       # a value the page took is not mentioned
+    at.run()
+    assert not at.toast                                 # once per page and session
+
+
+def test_a_default_value_in_a_link_is_not_called_refused():
+    at = run("pages/2_Corners.py", {"grid": "6", "model": "tiny", "seed": "3"})   # seed: another page's key
+    assert not at.toast
 
 
 @pytest.mark.parametrize("page", AUDIT_PAGES)
