@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 TINY = {
     "dcgan": {"ngf": 8, "ndf": 8},
     "began": {"g_channels": [16, 8, 8], "d_channels": 8, "hidden": 16, "vanish_steps": 4},
-    "pgwgan": {"channels": [16, 16, 8, 8], "phase_steps": 2, "gp_every": 2},
+    "pgwgan": {"channels": [16, 16, 8, 8], "phase_kimg": 0.016, "gp_every": 2},   # 2 steps of 8 a phase
 }
 
 

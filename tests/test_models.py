@@ -39,12 +39,33 @@ def test_bad_resolution_is_refused():
 
 
 def test_progressive_schedule_fades_then_holds():
-    assert schedule(0, 4, 10) == (0, 1.0)
-    assert schedule(10, 4, 10) == (1, 0.0)
-    assert schedule(15, 4, 10) == (1, 0.5)
-    assert schedule(25, 4, 10) == (1, 1.0)
-    assert schedule(30, 4, 10)[0] == 2
-    assert schedule(10_000, 4, 10) == (3, 1.0)
+    phases = [10, 10, 20, 40]                     # images: 4x4 holds 10, 8x8 fades 10 and holds 10, ...
+    assert schedule(0, phases) == (0, 1.0)
+    assert schedule(10, phases) == (1, 0.0)
+    assert schedule(15, phases) == (1, 0.5)
+    assert schedule(25, phases) == (1, 1.0)
+    assert schedule(30, phases) == (2, 0.0)
+    assert schedule(40, phases) == (2, 0.5)       # the 16x16 fade is twice as long
+    assert schedule(70, phases) == (3, 0.0)
+    assert schedule(10_000, phases) == (3, 1.0)   # the last level runs on
+    assert schedule(10_000, [10]) == (0, 1.0)
+
+
+def test_pgwgan_phases_in_images_and_the_penalty_in_every_log():
+    fam = get_family("pgwgan")
+    f = fam(fam.config("cpu", resolution=32, batch=8, **{**TINY["pgwgan"], "phase_kimg": [0.016, 0.032],
+                                                        "gp_every": [1, 3]}))
+    assert f.phases == [16, 32, 32, 32]
+    seen = []
+    for step in range(8):
+        f.begin_step(step)
+        m = f.train_step(torch.rand(8, 3, 32, 32) * 2 - 1, torch.Generator().manual_seed(step), step)
+        seen.append((m["resolution"], m["gp"]))
+    assert [r for r, _ in seen] == [4, 4, 8, 8, 8, 8, 8, 8]
+    assert seen[3][1] == seen[4][1] == seen[5][1] != seen[6][1]   # at 8x8 the penalty runs every 3rd step
+    old = fam.config("cpu", resolution=32, batch=8, **TINY["pgwgan"])
+    del old["phase_kimg"]
+    assert fam({**old, "phase_steps": 2}).phases == [16, 16, 16, 16]   # a run from before: phases in steps
 
 
 def test_pgwgan_fade_blends_low_and_high_resolution():

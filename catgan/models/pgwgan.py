@@ -15,14 +15,18 @@ import torch.nn.functional as F
 from catgan.models.base import Family
 
 PRESETS = {
-    # EMA half-life 2.2 k images (0.99 per step at batch 32): with 800-step phases, the paper's
-    # 11 k (0.999 at batch 16) left the EMA generator a blend of the previous resolution's weights.
-    # Channels per level from 4x4: 16 at 64 px keeps G at 0.21 GFLOP per image (an 8x8 grid in
-    # about 0.1 s on a 2-core AVX2 CPU) and the critic as cheap.
+    # Per-level lists run from 4x4 up (a short list repeats its last entry).
+    # Channels: 16 at 64 px keeps G at 0.21 GFLOP per image (an 8x8 grid in about 0.1 s on a 2-core
+    # AVX2 CPU) and the critic as cheap.
+    # phase_kimg: thousands of images (per process) for each fade-in and each stable phase of a level;
+    # short where a level is cheap and easy, long at 32-64 px, where the cats are drawn. The paper
+    # spends 600 k on each; reimplementations report nothing under about 150 k.
+    # gp_every: the penalty every step where it is cheap, lazily (weight x interval) at 64 px.
     "cpu": dict(latent_dim=128, channels=[128, 128, 64, 32, 16], batch=32, lr=1e-3, betas=(0.0, 0.99),
-                phase_steps=800, gp_weight=10.0, gp_every=4, drift=0.001, ema_kimg=2.2, group=4),
+                phase_kimg=[20, 20, 40, 80, 150], gp_weight=10.0, gp_every=[1, 1, 1, 1, 4], drift=0.001,
+                ema_kimg=10, group=4),
     "paper": dict(latent_dim=512, channels=[512, 512, 512, 512, 256, 128, 64], batch=16, lr=1e-3,
-                  betas=(0.0, 0.99), phase_steps=50000, gp_weight=10.0, gp_every=1, drift=0.001, ema_kimg=11.1,
+                  betas=(0.0, 0.99), phase_kimg=[600], gp_weight=10.0, gp_every=1, drift=0.001, ema_kimg=11.1,
                   group=4),
 }
 
@@ -66,28 +70,33 @@ def levels(resolution):
     return n
 
 
-def _channels(channels, n):
-    """Channels per level, 4x4 first; a short list repeats its last entry."""
-    return [channels[min(i, len(channels) - 1)] for i in range(n)]
+def per_level(values, n):
+    """A value per level, 4x4 first: a single value for all, or a list whose last entry repeats."""
+    values = [values] if isinstance(values, (int, float)) else list(values)
+    return [values[min(i, len(values) - 1)] for i in range(n)]
 
 
-def schedule(step, n_levels, phase_steps):
-    """(level, alpha) at a step: 4x4 stable, then fade + stable per level; the last level runs on."""
-    phase = step // phase_steps
-    if phase == 0:
+def schedule(images, phases):
+    """(level, alpha) after `images` images: level 0 holds for phases[0] images; each later level fades
+    in over phases[level] images, then holds as long; the last level runs on."""
+    start = phases[0]
+    if images < start:
         return 0, 1.0
-    level = min((phase + 1) // 2, n_levels - 1)
-    if level < (phase + 1) // 2:                 # past the last fade: stay at the top
-        return level, 1.0
-    fading = phase % 2 == 1
-    return level, (step % phase_steps) / phase_steps if fading else 1.0
+    for level in range(1, len(phases)):
+        if images < start + phases[level]:
+            return level, (images - start) / phases[level]
+        start += phases[level]
+        if images < start + phases[level] or level == len(phases) - 1:
+            return level, 1.0
+        start += phases[level]
+    return 0, 1.0                                 # a single level: nothing to grow
 
 
 class Generator(nn.Module):
     def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 64, 32, 16), **_):
         super().__init__()
         n = levels(resolution)
-        ch = _channels(channels, n)
+        ch = per_level(channels, n)
         self.fc = EqLinear(latent_dim, ch[0] * 16, gain=math.sqrt(2) / 4)
         self.conv0 = EqConv(ch[0], ch[0], 3)
         self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i - 1], ch[i], 3), EqConv(ch[i], ch[i], 3)])
@@ -128,7 +137,7 @@ class Discriminator(nn.Module):
     def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), group=4, **_):
         super().__init__()
         n = levels(resolution)
-        ch = _channels(channels, n)
+        ch = per_level(channels, n)
         self.from_rgb = nn.ModuleList(EqConv(3, c, 1) for c in ch)
         self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i], ch[i], 3), EqConv(ch[i], ch[i - 1], 3)])
                                     for i in range(1, n))
@@ -160,11 +169,17 @@ class PGWGAN(Family):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.level, self.alpha = 0, 1.0
+        self.last_gp = None
+        n, cfg = self.G.n_levels, self.cfg
+        if "phase_kimg" in cfg:
+            self.phases = [round(k * 1000) for k in per_level(cfg["phase_kimg"], n)]
+        else:                                     # runs from before phases were counted in images
+            self.phases = [cfg["phase_steps"] * cfg["batch"]] * n
+        self.gp_every = per_level(cfg.get("gp_every", 1), n)
 
     def begin_step(self, step):
-        n = self.G.n_levels
-        level, self.alpha = schedule(step, n, self.cfg["phase_steps"])
-        if step > 0 and level != schedule(step - 1, n, self.cfg["phase_steps"])[0]:
+        level, self.alpha = schedule(step * self.cfg["batch"], self.phases)
+        if step > 0 and level != schedule((step - 1) * self.cfg["batch"], self.phases)[0]:
             self.opt = {k: self.make_optimizer(k) for k in ("G", "D")}    # fresh Adam per resolution
         self.level = level
 
@@ -189,7 +204,7 @@ class PGWGAN(Family):
             fake = self.G(z, **kw)
         # Lazy penalty (every `gp_every` steps, weight scaled up to match): the double backward
         # through the critic costs ~3x a plain step on a CPU. gp_every=1 is the paper's recipe.
-        every = self.cfg.get("gp_every", 1)
+        every = self.gp_every[self.level]
         penalise = step % every == 0
         fake = fake.to(real.dtype)
         parts = [real, fake]
@@ -221,7 +236,9 @@ class PGWGAN(Family):
         m = {"critic_loss": loss_d.item(), "wasserstein": wdist.item(), "drift": drift.item(),
              "loss_G": loss_g.item(), "resolution": 4 * 2 ** self.level, "alpha": self.alpha}
         if penalise:
-            m["gp"] = gp.item()
+            self.last_gp = gp.item()
+        if self.last_gp is not None:          # the latest penalty, so a log every N steps always shows it
+            m["gp"] = self.last_gp
         return m
 
     def extra_state(self):
