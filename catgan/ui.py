@@ -9,6 +9,7 @@ import streamlit as st
 import torch
 
 from catgan import latent, media, zoo
+from catgan.background import BackgroundTask
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.train.checkpoint import CheckpointError
 
@@ -133,10 +134,12 @@ def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_t
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _indexing(path: str, fingerprint: str, resolution: int):
-    from catgan.audit.neighbors import BackgroundIndex
+def _indexing(path: str, fingerprint: str, resolution: int) -> BackgroundTask:
+    from catgan.audit.neighbors import build_index
     from catgan.data.dataset import load_dataset
-    return BackgroundIndex(load_dataset(path))
+    ds = load_dataset(path)
+    return BackgroundTask(lambda on_progress, stopping: build_index(ds, progress=False, on_batch=on_progress),
+                          name="neighbour-index")
 
 
 def start_neighbour_index(g: LoadedGenerator):
@@ -152,16 +155,16 @@ def neighbour_index(g: LoadedGenerator):
     if job.error:
         st.error(f"Indexing the training set failed: {job.error}")
         st.stop()
-    if job.index is None:
+    if job.result is None:
         @st.fragment(run_every=1)
         def wait():
-            if job.index is not None or job.error:
+            if job.finished:
                 st.rerun()
             st.progress(job.done / max(job.total, 1), text=f"Indexing the training set the first time: features "
                         f"of {job.done:,} / {job.total:,} images (later starts read them from the cache)…")
         wait()
         st.stop()
-    return job.index
+    return job.result
 
 
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:

@@ -104,18 +104,31 @@ def test_collapse_and_out_of_range_and_snapshots(tiny_model):
 
 
 def test_background_index_reports_progress_then_the_index(tiny_data):
-    from catgan.audit.neighbors import BackgroundIndex
-    job = BackgroundIndex(tiny_data)
+    from catgan.audit.neighbors import build_index
+    from catgan.background import BackgroundTask
+    job = BackgroundTask(lambda on_progress, stopping: build_index(tiny_data, progress=False, on_batch=on_progress))
     assert job.wait(timeout=120) and job.error is None
-    assert job.index is not None and job.done == job.total == len(tiny_data)
-    assert job.index.query(np.asarray(tiny_data.images[:1]), k=1)[0]["pixel"].matches[0].index == 0
+    assert job.result is not None and job.done == job.total == len(tiny_data)
+    assert job.result.query(np.asarray(tiny_data.images[:1]), k=1)[0]["pixel"].matches[0].index == 0
 
 
-def test_background_index_failure_is_reported_not_raised(tiny_data, monkeypatch):
-    from catgan.audit import neighbors
-    monkeypatch.setattr(neighbors, "build_index", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
-    job = neighbors.BackgroundIndex(tiny_data)
-    assert job.wait(timeout=30) and job.index is None and job.error == "OSError: disk full"
+def test_background_task_failure_is_reported_not_raised_and_a_stop_is_heard():
+    from catgan.background import BackgroundTask
+
+    def fails(on_progress, stopping):
+        raise OSError("disk full")
+    job = BackgroundTask(fails)
+    assert job.wait(timeout=30) and job.result is None and job.error == "OSError: disk full"
+
+    def counts(on_progress, stopping):
+        n = 0
+        while not stopping():
+            n += 1
+            on_progress(n, 10**9)
+        return n
+    job = BackgroundTask(counts)
+    job.stop()
+    assert job.wait(timeout=30) and job.error is None and job.result >= 0 and job.finished
 
 
 def test_nearest_by_pixels_matches_a_brute_force_search():

@@ -11,7 +11,6 @@ below the 5th "near", otherwise "novel".
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -148,32 +147,6 @@ def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: boo
         index.thresholds[space] = (float(np.percentile(d, MEMORISED_PCT)), float(np.percentile(d, NEAR_PCT)))
     atomic_write_json(cached, index.thresholds)
     return index
-
-
-class BackgroundIndex:
-    """`build_index` on a background thread, so a first use can start early and show its progress."""
-
-    def __init__(self, ds: Dataset):
-        self.done, self.total = 0, len(ds)
-        self.index: NeighbourIndex | None = None
-        self.error: str | None = None
-        self._finished = threading.Event()
-        threading.Thread(target=self._build, args=(ds,), daemon=True, name="neighbour-index").start()
-
-    def _build(self, ds):
-        try:
-            self.index = build_index(ds, progress=False, on_batch=self._progress)
-        except Exception as e:          # shown to the user by whoever waits for the index
-            self.error = f"{type(e).__name__}: {e}"
-        finally:
-            self._finished.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """True once the build has finished (or failed) within `timeout` seconds."""
-        return self._finished.wait(timeout)
-
-    def _progress(self, done, total):
-        self.done, self.total = done, total
 
 
 def memorisation_rate(index: NeighbourIndex, images: np.ndarray, space: str = "feature") -> dict:
