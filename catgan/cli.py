@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
+
+import numpy as np
 
 
 def _set_values(pairs):
@@ -53,6 +56,60 @@ def cmd_sample(a):
     g = load_generator(a.checkpoint)
     atomic_write_bytes(a.out, grid_png(g.generate(g.latents(a.seed, a.n)), cols=a.cols))
     return {"out": a.out}
+
+
+def parse_seeds(text: str) -> list[int]:
+    """"0-19" or "1,5,7" or "0-3,10" -> seeds."""
+    seeds = []
+    for part in text.replace(" ", "").split(","):
+        lo, dash, hi = part.partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()):
+            raise ValueError(f"bad seeds {text!r}: use whole numbers and ranges, e.g. 0-19 or 1,5,7")
+        seeds += list(range(int(lo), int(hi) + 1)) if dash else [int(lo)]
+    return seeds
+
+
+def cmd_directions(a):
+    from catgan import directions, load_generator
+    return directions.cached(load_generator(a.checkpoint)).summary()
+
+
+def cmd_edit(a):
+    from pathlib import Path
+
+    from catgan import directions, load_generator
+    from catgan.io import atomic_write_bytes
+    from catgan.media import png_bytes
+    g = load_generator(a.checkpoint)
+    found = directions.cached(g)
+    direction = found.by_name(a.direction)
+    amounts = [float(x) for x in a.amounts.split(",")]
+    seeds = parse_seeds(a.seeds)
+    z = np.stack([g.latents(s, 1)[0] + amount * direction.vector for s in seeds for amount in amounts])
+    images = g.generate(z)
+    out = Path(a.out)
+    names = [f"seed{s}_{amount:g}.png" for s in seeds for amount in amounts]
+    for name, image in zip(names, images):
+        atomic_write_bytes(out / name, png_bytes(image))
+    return {"direction": direction.summary(), "written": len(names), "out": str(out)}
+
+
+def cmd_invert(a):
+    from pathlib import Path
+
+    from catgan import invert, latent_store, load_generator
+    from catgan.data.images import open_image
+    from catgan.io import atomic_write_bytes
+    from catgan.media import png_bytes
+    g = load_generator(a.checkpoint)
+    found = invert.invert(g, invert.target_from_image(g, open_image(a.image)), steps=a.steps)
+    out = Path(a.out)
+    atomic_write_bytes(out / "reconstruction.png", png_bytes(found.image))
+    buf = io.BytesIO()
+    np.save(buf, found.z, allow_pickle=False)
+    atomic_write_bytes(out / "latent.npy", buf.getvalue())
+    key = latent_store.put(found.z, {"model": str(g.path), "source": Path(a.image).name, **found.summary()})
+    return {**found.summary(), "latent_id": key, "out": str(out)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,13 +174,44 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cols", type=int, default=4)
     s.set_defaults(fn=cmd_sample)
 
+    d = sub.add_parser("directions", help="a model's latent directions (named and principal) as JSON")
+    d.add_argument("checkpoint")
+    d.set_defaults(fn=cmd_directions)
+
+    ed = sub.add_parser("edit", help="move seeds along a direction; writes DIR/seed{S}_{AMOUNT}.png")
+    ed.add_argument("checkpoint")
+    ed.add_argument("--seeds", default="0-7", help="e.g. 0-19 or 1,5,7")
+    ed.add_argument("--direction", required=True, help="a name from `catgan directions`, e.g. 'coat: orange'")
+    ed.add_argument("--amounts", default="-3,0,3")
+    ed.add_argument("--out", required=True)
+    ed.set_defaults(fn=cmd_edit)
+
+    iv = sub.add_parser("invert", help="find the latent of your own image; writes reconstruction.png, latent.npy")
+    iv.add_argument("checkpoint")
+    iv.add_argument("image")
+    iv.add_argument("--out", required=True)
+    iv.add_argument("--steps", type=int, default=200)
+    iv.set_defaults(fn=cmd_invert)
+
     from catgan.audit.cli import add_audit_commands
     add_audit_commands(sub)
     return p
 
 
+def _glue_negative_lists(argv: list[str]) -> list[str]:
+    """`--amounts -3,0,3` reads to argparse as an unknown option; glue it as `--amounts=-3,0,3`."""
+    out = []
+    for arg in argv:
+        if out and out[-1] == "--amounts" and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"--amounts={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(_glue_negative_lists(argv))
     try:
         result = args.fn(args)
     except (ValueError, FileNotFoundError, NotADirectoryError, RuntimeError) as e:

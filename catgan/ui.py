@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from catgan import latent, media, zoo
+from catgan import directions, latent, latent_store, media, zoo
 from catgan.background import BackgroundTask
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.train.checkpoint import CheckpointError
@@ -120,10 +120,19 @@ def show_grid(images: np.ndarray, cols: int, caption: str | None = None, scale: 
 
 
 def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_three=(0.0, 0.0, 0.0)) -> np.ndarray:
-    """A latent set by a seed or by three numbers (projected), all bound to the URL under `prefix`."""
+    """A latent set by a seed, by three numbers (projected) or by a stored latent's id, bound to the URL
+    under `prefix`."""
     st.markdown(f"**{label}**")
-    how = st.radio("set by", ["seed", "three numbers"], key=f"{prefix}_by", horizontal=True,
+    how = st.radio("set by", ["seed", "three numbers", "stored"], key=f"{prefix}_by", horizontal=True,
                    bind="query-params", label_visibility="collapsed")
+    if how == "stored":
+        key = st.text_input("stored latent id", key=f"{prefix}_z", bind="query-params",
+                            help="from the Your own cat page")
+        try:
+            return latent_store.get(key, dim)
+        except latent_store.UnknownLatent as e:
+            st.warning(f"{e}; using seed {default_seed}.")
+            return latent.seed_latent(default_seed, dim)
     if how == "seed":
         seed = st.number_input("seed", 0, 2**31 - 1, default_seed, key=f"{prefix}_seed", bind="query-params")
         return latent.seed_latent(seed, dim)
@@ -148,23 +157,52 @@ def start_neighbour_index(g: LoadedGenerator):
     return _indexing(str(ds.path), ds.fingerprint, ds.resolution)
 
 
-def neighbour_index(g: LoadedGenerator):
-    """The training set's neighbour index; while it is still being built, show progress and stop the page."""
-    job = start_neighbour_index(g)
-    job.wait(timeout=2.0)                  # a small or cached dataset is ready at once: no progress bar
+def task_result(job: BackgroundTask, what: str, progress_text):
+    """A background task's result; while it runs, show its progress (`progress_text(job)`) and stop the page."""
+    job.wait(timeout=2.0)                  # a quick or cached task is ready at once: no progress bar
     if job.error:
-        st.error(f"Indexing the training set failed: {job.error}")
+        st.error(f"{what} failed: {job.error}")
         st.stop()
     if job.result is None:
         @st.fragment(run_every=1)
         def wait():
             if job.finished:
                 st.rerun()
-            st.progress(job.done / max(job.total, 1), text=f"Indexing the training set the first time: features "
-                        f"of {job.done:,} / {job.total:,} images (later starts read them from the cache)…")
+            st.progress(job.fraction, text=progress_text(job))
         wait()
         st.stop()
     return job.result
+
+
+def neighbour_index(g: LoadedGenerator):
+    """The training set's neighbour index; while it is still being built, show progress and stop the page."""
+    return task_result(start_neighbour_index(g), "Indexing the training set", lambda job: (
+        f"Indexing the training set the first time: features of {job.done:,} / {job.total:,} images "
+        "(later starts read them from the cache)…"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _finding_directions(key: str, _g: LoadedGenerator) -> BackgroundTask:
+    return BackgroundTask(lambda on_progress, stopping: directions.cached(_g, on_progress, stopping),
+                          name="directions")
+
+
+def model_directions(g: LoadedGenerator) -> directions.DirectionSet:
+    """The model's latent directions: cached on disk; found in the background, with progress, the first time."""
+    return task_result(_finding_directions(model_key(g), g), "Finding this model's directions", lambda job: (
+        f"Finding this model's directions the first time (sampling, labelling, PCA): {job.fraction:.0%}…"))
+
+
+def stored_latent(g: LoadedGenerator, key: str = "z") -> np.ndarray | None:
+    """The stored latent a link names (?z=<id>), or None; an unknown id is explained, not fatal."""
+    value = st.query_params.get(key)
+    if not value:
+        return None
+    try:
+        return latent_store.get(value, g.latent_dim)
+    except latent_store.UnknownLatent as e:
+        st.warning(f"{e}. Starting from a seed instead.")
+        return None
 
 
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:

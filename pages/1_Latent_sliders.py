@@ -10,7 +10,7 @@ entry, g = ui.model_page(
     f"(seed {latent.PROJECTION_SEED}, documented in `catgan/latent.py`). Small numbers make the most "
     "cat-like images; large ones garble colours.")
 
-KEYS = {"a": 0.0, "b": 0.0, "c": 0.0, "base": -1, "scale": 1.0}
+KEYS = {"a": 0.0, "b": 0.0, "c": 0.0, "base": -1, "base_scale": 1.0}
 
 
 def _reset():
@@ -25,7 +25,12 @@ with left:
                                 bind="query-params")
     scale = st.slider("Scale of the base latent", 0.0, 10.0, 1.0, 0.1, key="base_scale", bind="query-params")
     st.button("Reset", on_click=_reset)
-base = latent.seed_latent(base_seed, g.latent_dim) * scale if base_seed >= 0 else None
+stored = ui.stored_latent(g)             # ?z=<id>: a latent found on the Your own cat page
+if stored is not None:
+    base = stored * scale
+    left.info(f"Base: your stored latent `{st.query_params['z']}` (the base seed is ignored).")
+else:
+    base = latent.seed_latent(base_seed, g.latent_dim) * scale if base_seed >= 0 else None
 z = latent.from_three(nums, g.latent_dim, base)
 st.session_state["explorer_z"] = z          # the Nearest neighbours page can check this exact image
 with right:

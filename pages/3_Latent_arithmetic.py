@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from catgan import latent, media, ui
+from catgan import directions, latent, media, ui
 
 entry, g = ui.model_page(
     "Latent arithmetic",
@@ -15,6 +15,12 @@ for col, (key, label, seed) in zip(cols, [("start", "Start", 1), ("sub", "Subtra
     with col:
         parts.append(ui.latent_input(key, label, g.latent_dim, default_seed=seed))
 result = latent.arithmetic(*parts)
+c1, c2, c3 = st.columns([1, 2, 2])
+if c1.toggle("…and a named direction", key="with_dir", bind="query-params"):
+    found = ui.model_directions(g)
+    name = c2.selectbox("Direction", found.names(), key="dir", bind="query-params")
+    amount = c3.slider("Amount (negative subtracts)", -3.0, 3.0, 1.5, 0.1, key="dir_amount", bind="query-params")
+    result = directions.edit(result, found, {name: amount})
 images = ui.generate(g, np.stack([*parts, result]))
 
 tiles = st.columns([4, 1, 4, 1, 4, 1, 4])

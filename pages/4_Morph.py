@@ -1,12 +1,12 @@
 """Cat morphs: interpolate through keyframe latents and download the animation."""
 import streamlit as st
 
-from catgan import latent, media, ui
+from catgan import latent, latent_store, media, ui
 
 entry, g = ui.model_page(
     "Morph",
-    "Pick keyframes (seeds), and the generator renders every step between them: the second seed's "
-    "*cat morphs*.")
+    "Pick keyframes (seeds, or `z:<id>` for a latent stored by the Your own cat page), and the generator "
+    "renders every step between them: the second seed's *cat morphs*.")
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering frames…")
@@ -24,17 +24,17 @@ with controls:
     mode = st.radio("Interpolation", ["linear", "spherical"], key="interp", horizontal=True, bind="query-params")
 ui.link_notice()
 try:
-    seeds = [int(s) for s in seeds_text.replace(" ", "").split(",") if s]
-    if len(seeds) < 2 or min(seeds) < 0:
-        raise ValueError
-except ValueError:
-    st.error("Give at least two non-negative whole-number seeds, e.g. `1, 2, 3`.")
+    seeds = latent_store.parse_keyframes(seeds_text)
+    keys = [latent_store.keyframe_latent(s, g.latent_dim) for s in seeds]
+except ValueError as e:
+    st.error(f"{e}. Give at least two keyframes: non-negative whole-number seeds or stored latents, "
+             "e.g. `1, 2, z:3f9a0c12de`.")
     st.stop()
-path = latent.morph_path([latent.seed_latent(s, g.latent_dim) for s in seeds], frames_per, loop, mode)
+path = latent.morph_path(keys, frames_per, loop, mode)
 gif, frames = render_gif(ui.model_key(g), g, path, fps, loop)
 with view:
     st.image(gif, caption=f"{len(path)} frames at {fps} fps")
-    name = f"morph-{'-'.join(map(str, seeds))}"
+    name = f"morph-{'-'.join(map(str, seeds)).replace(':', '')}"
     st.download_button("Download GIF", gif, file_name=f"{name}.gif", mime="image/gif")
     if media.mp4_available():
         st.download_button("Download MP4", media.mp4_bytes(frames, fps), file_name=f"{name}.mp4", mime="video/mp4")

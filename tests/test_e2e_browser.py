@@ -99,6 +99,14 @@ def image_srcs(page, at_least=1):
     return page.eval_on_selector_all("[data-testid='stImage'] img", "els => els.map(e => e.src)")
 
 
+def sidebar_links(page):
+    """Every page link in the sidebar, after expanding the list ("View 3 more") where it is folded."""
+    more = page.locator("[data-testid='stSidebarNav'] button", has_text="more")
+    if more.count():
+        more.first.click()
+    return page.locator("[data-testid='stSidebarNav'] a")
+
+
 def test_switch_model_and_move_a_slider(app, page):
     page.goto(f"{app['url']}/Latent_sliders")
     idle(page)
@@ -204,11 +212,11 @@ def test_touring_the_sidebar_carries_no_value_a_page_cannot_take(app, page):
     idle(page)
     page.goto(f"{app['url']}/Latent_sliders?base_scale=8.0")
     idle(page)
-    links = page.locator("[data-testid='stSidebarNav'] a")
+    links = sidebar_links(page)
     names = [links.nth(i).inner_text().strip() for i in range(links.count())]
-    assert len(names) >= 11
+    assert len(names) >= 13
     for name in names + names[-2::-1]:
-        page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
+        sidebar_links(page).filter(has_text=name).first.click()
         idle(page)
         assert page.locator("[data-testid='stException']").count() == 0, name
         assert page.locator("[data-testid='stToast']", has_text="cannot use").count() == 0, name
@@ -218,11 +226,43 @@ def test_every_page_opened_from_a_bad_link_shows_no_exception(app, page):
     bad = "model=not-installed&seed=abc&n=7&scale=nan&grid=99&interp=cubic&frames=0&search=1&base_scale=-1"
     page.goto(app["url"])
     idle(page)
-    links = page.locator("[data-testid='stSidebarNav'] a")
+    links = sidebar_links(page)
     hrefs = [urljoin(app["url"], links.nth(i).get_attribute("href")) for i in range(links.count())]
     for href in hrefs:
         page.goto(f"{href}?{bad}")
         idle(page)
         assert page.locator("[data-testid='stException']").count() == 0, href
         if href.endswith("/Corners"):
-            page.locator("[data-testid='stToast']", has_text="`grid=99` (using `6`)").wait_for()
+            page.locator("[data-testid='stToast']", has_text="grid=99 (using 6)").wait_for()
+
+
+def test_your_own_cat_then_edit_it_along_a_direction_and_morph_it(app, page, tmp_path):
+    from PIL import Image
+    picture = tmp_path / "mine.png"
+    Image.new("RGB", (90, 60), (230, 140, 40)).save(picture)
+    page.goto(f"{app['url']}/Your_own_cat?model=tiny-dcgan")
+    idle(page)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(picture))
+    page.get_by_text("Searching: step", exact=False).wait_for(timeout=120_000)
+    page.get_by_role("button", name="Stop (keep the best so far)").click()   # the best so far is enough here
+    page.get_by_text("Pixel RMS distance", exact=False).wait_for(timeout=120_000)
+    assert len(image_srcs(page, at_least=2)) == 2
+    with page.context.expect_page() as opened:                 # markdown links open a new tab
+        page.get_by_test_id("stMainBlockContainer").get_by_role("link", name="Directions").click()
+    tab = opened.value
+    tab.get_by_text("Starting from your stored latent", exact=False).wait_for(timeout=120_000)
+    idle(tab)
+    before = image_srcs(tab)
+    tab.locator("[data-testid='stSlider']").first.get_by_role("slider").focus()
+    for _ in range(10):
+        tab.keyboard.press("ArrowRight")
+    idle(tab)
+    assert image_srcs(tab)[0] != before[0]
+    assert "d_" in tab.url, "the direction's amount is in the URL"
+    with page.context.expect_page() as opened:
+        page.get_by_test_id("stMainBlockContainer").get_by_role("link", name="Morph").click()
+    tab = opened.value
+    idle(tab)
+    assert "seeds=z" in tab.url
+    assert tab.locator("[data-testid='stException'], [data-testid='stAlert']").count() == 0
+    assert image_srcs(tab)

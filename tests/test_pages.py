@@ -11,7 +11,7 @@ PAGES = ["app.py", "pages/1_Latent_sliders.py", "pages/2_Corners.py", "pages/3_L
          "pages/4_Morph.py", "pages/5_Compare_models.py"]
 
 AUDIT_PAGES = ["pages/6_Failure_gallery.py", "pages/7_Nearest_neighbours.py", "pages/8_Report_card.py",
-               "pages/10_Real_or_fake.py",
+               "pages/10_Real_or_fake.py", "pages/11_Directions.py", "pages/12_Your_own_cat.py",
                "pages/9_Training.py"]
 
 
@@ -262,3 +262,49 @@ def test_training_page_refuses_a_run_name_that_is_a_path():
     at.text_input[0].set_value("../../etc").run()
     assert any("run name" in e.value for e in at.error)
     assert at.button[0].disabled
+
+
+def settle(at, timeout=120):
+    """Rerun a page until its background task (a progress bar) is finished, as the page's own poll would."""
+    import time
+    deadline = time.monotonic() + timeout
+    while at.get("progress") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert not at.get("progress"), f"still working after {timeout} s"
+    return at
+
+
+def test_directions_sliders_move_the_image_and_reset_restores_it():
+    at = settle(run("pages/11_Directions.py"))
+    assert not at.exception
+    sliders = [s for s in at.slider if s.key.startswith("d_")]
+    assert any(s.label.startswith("pc ") for s in sliders)
+    before = images(at)
+    sliders[0].set_value(3.0).run()
+    moved = images(at)
+    assert moved[0] != before[0]                   # the edited cat changed; the strip follows it
+    next(b for b in at.button if b.label == "Reset").click().run()
+    assert images(at)[0] == before[0]
+
+
+def test_your_own_cat_is_inverted_stored_and_reopened_by_its_link():
+    from catgan import latent_store
+    at = run("pages/12_Your_own_cat.py")
+    at.file_uploader[0].set_value(("mine.png", _png(64), "image/png")).run()
+    at = settle(at)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    key = text.split("z=", 1)[1].split(")")[0]
+    assert latent_store.note(key)["source"] == "mine.png"
+    assert len(images(at)) == 2                   # target and reconstruction
+    for page in ("pages/11_Directions.py", "pages/1_Latent_sliders.py"):
+        linked = settle(run(page, {"model": "tiny", "z": key}))
+        assert not linked.exception and not linked.warning
+    morph = run("pages/4_Morph.py", {"model": "tiny", "seeds": f"z:{key},1,2"})
+    assert not morph.exception and not morph.error
+
+
+def test_a_stale_latent_id_in_a_link_is_explained():
+    at = settle(run("pages/11_Directions.py", {"model": "tiny", "z": "0123456789"}))
+    assert not at.exception and any("0123456789" in w.value for w in at.warning)

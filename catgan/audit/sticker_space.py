@@ -77,10 +77,18 @@ def model() -> StickerNet:
         if _net is None:
             if not WEIGHTS.exists():
                 raise FileNotFoundError(f"{WEIGHTS} is missing; rebuild it with `catgan train-space`")
-            net = StickerNet()
-            net.load_state_dict(load_file(WEIGHTS))
-            _net = net.eval().to(memory_format=torch.channels_last)
+            with torch.inference_mode(False):    # first use may be inside inference mode: keep normal tensors
+                net = StickerNet()
+                net.load_state_dict(load_file(WEIGHTS))
+                _net = net.eval().requires_grad_(False).to(memory_format=torch.channels_last)
     return _net
+
+
+def embed_tensor(x: torch.Tensor) -> torch.Tensor:
+    """Differentiable features of images in [-1, 1] (N x 3 x H x W): for losses, such as inversion's."""
+    if x.shape[-1] != INPUT_SIZE or x.shape[-2] != INPUT_SIZE:
+        x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", antialias=True, align_corners=False)
+    return model().embed(x.contiguous(memory_format=torch.channels_last))
 
 
 @torch.inference_mode()
