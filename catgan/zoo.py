@@ -142,7 +142,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "ladders": rep.ladders(report), "labels": {k: v for k, v in report.get("labels", {}).items()
                                                        if k != "histograms"},
             "memorisation": report.get("memorisation"), "pilots": read_json(folder / "pilots.json"),
-            "history": history,
+            "curve": read_json(folder / "curve.json"), "history": history,
             "summary": f"{g.family.upper()} · {steps:,} steps · {steps * batch / 1e6:.2f} M images · "
                        f"{meta.get('train_seconds', 0) / 60:.0f} min on {trained_on}"}
     atomic_write_json(folder / "card.json", card)
@@ -155,7 +155,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              f"- retrain: `{card['command']}`", "", "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
-             *_ladder_table(card["ladders"]), "", *_pilot_lines(card["pilots"]),
+             *_ladder_table(card["ladders"]), "",
+             *_rows_section("Pilots", card["pilots"]), *_rows_section("Robust FD against images seen", card["curve"]),
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
@@ -169,13 +170,13 @@ def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
-def _pilot_lines(pilots: dict) -> list[str]:
-    """The pilot runs that chose the recipe (pilots.json beside the model), as a table."""
-    if not pilots.get("rows"):
+def _rows_section(title: str, table: dict) -> list[str]:
+    """A card section from {"how": ..., "rows": [...]} beside the model (pilots.json, curve.json)."""
+    if not table.get("rows"):
         return []
-    head = list(pilots["rows"][0])
-    return ["## Pilots", "", pilots.get("how", ""), "",
-            *_md_table(head, [[_fmt(r.get(k)) for k in head] for r in pilots["rows"]]), ""]
+    head = list(table["rows"][0])
+    return [f"## {title}", "", table.get("how", ""), "",
+            *_md_table(head, [[_fmt(r.get(k)) for k in head] for r in table["rows"]]), ""]
 
 
 def _ladder_table(ladders: dict) -> list[str]:

@@ -154,3 +154,20 @@ def test_index_thresholds_are_computed_once_per_dataset(tiny_data):
     assert build_index(tiny_data, progress=False).thresholds["feature"] == (3, 4)
     for f in files:
         f.unlink()
+
+
+def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path):
+    import json
+    import shutil
+    from catgan.zoo import write_card
+    folder = tmp_path / "tiny-card"
+    folder.mkdir()
+    shutil.copy(tiny_model, folder / "model.safetensors")
+    for name, title in (("pilots", "a-base"), ("curve", "0.99")):
+        (folder / f"{name}.json").write_text(json.dumps(
+            {"how": f"how the {name} were made", "rows": [{"what": title, "sticker fd": 65.17}]}))
+    card = write_card(folder, "test machine")
+    text = (folder / "card.md").read_text()
+    assert "## Pilots" in text and "| a-base | 65.2 |" in text
+    assert "## Robust FD against images seen" in text and "| 0.99 | 65.2 |" in text
+    assert card["curve"]["rows"][0]["what"] == "0.99" and (folder / "samples" / "final.png").exists()
