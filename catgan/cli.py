@@ -27,7 +27,10 @@ def cmd_prepare(a):
         return {"out": str(ds.path), "images": len(ds)}
     if a.source == "stickers":
         from catgan.data.stickers import prepare_stickers
-        return prepare_stickers(a.src, a.out, a.size, variants=a.variants, seed=a.seed)
+        summary = prepare_stickers(a.src, a.out, a.size, variants=a.variants, seed=a.seed)
+        if "warning" in summary:
+            print(f"catgan: warning: {summary['warning']}", file=sys.stderr)
+        return summary
     from catgan.data.catfaces import prepare_cat_faces
     summary = prepare_cat_faces(a.src, a.out, a.size, a.min_size)
     summary.pop("dropped_files")

@@ -6,7 +6,8 @@ least squares, so that moving z along a component moves the images along that pr
 
 Named directions (InterFaceGAN-style), where the model learnt the renderer's stickers: the sticker
 space's classifier labels the samples (pose, item, coat, eyes) and a linear boundary per label value
-(logistic regression on z) gives a unit normal pointing towards that value.
+(logistic regression on z) gives a unit normal pointing towards that value, made orthogonal to the
+other attributes' normals (the conditional edit) so it changes its own attribute first.
 
 Every direction has unit length; an amount of 3 moves z by three standard deviations, the range
 InterFaceGAN edits over. `effect` is the mean pixel change (0-255) that amount causes, measured on
@@ -23,7 +24,7 @@ import numpy as np
 from catgan.data.dataset import cache_root
 from catgan.io import atomic_write_bytes
 
-VERSION = 1
+VERSION = 2                   # bump when directions are found differently: old cache files go stale
 N_SAMPLES = 3000
 N_COMPONENTS = 8
 PROBE_SEEDS = 32              # seeds an effect is measured on
@@ -111,8 +112,20 @@ def label_directions(z: np.ndarray, labels: dict[str, np.ndarray]) -> list[tuple
             if y.mean() < MIN_LABEL_SHARE or y.mean() > 1 - MIN_LABEL_SHARE:
                 continue
             clf = LogisticRegression(C=0.1, max_iter=500).fit(z, y)
-            out.append((f"{attr}: {value}", _unit(clf.coef_[0])))
-    return out
+            out.append((attr, value, _unit(clf.coef_[0])))
+    return [(f"{attr}: {value}", _orthogonal_to_other_attributes(v, attr, out)) for attr, value, v in out]
+
+
+def _orthogonal_to_other_attributes(v: np.ndarray, attr: str, normals: list) -> np.ndarray:
+    """InterFaceGAN's conditional edit: remove from v what the other attributes' normals span, so that
+    "coat: orange" changes the coat and leaves pose, item and eyes alone as far as a linear model can.
+    On the default DCGAN this made every named direction change its own label more than the others
+    (eyes: 0.13 own vs 0.09 others, was 0.49 vs 0.55) at some cost in reach (orange 0.91, was 0.98)."""
+    others = [u for a, _, u in normals if a != attr]
+    if not others:
+        return v
+    basis = np.stack(others, axis=1)
+    return _unit(v - basis @ np.linalg.lstsq(basis, v, rcond=None)[0])
 
 
 def find(g, n: int = N_SAMPLES, on_progress=None, stopping=lambda: False) -> DirectionSet | None:

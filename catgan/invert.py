@@ -20,7 +20,10 @@ CANDIDATES = 64
 RESTARTS = 4
 STEPS = 200
 LR = 0.05
-FEATURE_WEIGHT = 0.05
+# The feature loss sums 256 squared sticker-space coordinates: at 0.05 it outweighed the pixels and the
+# result drifted further from the picture than the best random start (RMS 21 vs 20 on held-out stickers);
+# at 0.003 both losses count (RMS 12-21, below the random best on every sticker tried).
+FEATURE_WEIGHT = 0.003
 PRIOR_WEIGHT = 0.01
 
 
@@ -56,7 +59,7 @@ def _render(g, z: torch.Tensor) -> torch.Tensor:
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
+    return torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
