@@ -6,8 +6,21 @@ and `stopping()`; it checks the latter between chunks and returns early when ask
 """
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from typing import Any, Callable
+
+_running: "weakref.WeakSet[BackgroundTask]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all(timeout: float = 30.0) -> None:
+    """At exit, ask every task to stop and wait for it: a thread killed inside torch aborts the process."""
+    for task in list(_running):
+        task.stop()
+    for task in list(_running):
+        task.wait(timeout)
 
 
 class BackgroundTask:
@@ -17,6 +30,7 @@ class BackgroundTask:
         self.error: str | None = None
         self._stop = threading.Event()
         self._finished = threading.Event()
+        _running.add(self)
         threading.Thread(target=self._run, args=(work,), daemon=True, name=name).start()
 
     def _run(self, work):
@@ -26,6 +40,7 @@ class BackgroundTask:
             self.error = f"{type(e).__name__}: {e}"
         finally:
             self._finished.set()
+            _running.discard(self)
 
     def _progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total

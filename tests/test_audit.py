@@ -171,3 +171,20 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
     assert "## Pilots" in text and "| a-base | 65.2 |" in text
     assert "## Robust FD against images seen" in text and "| 0.99 | 65.2 |" in text
     assert card["curve"]["rows"][0]["what"] == "0.99" and (folder / "samples" / "final.png").exists()
+
+
+def test_a_process_exits_cleanly_while_a_background_task_is_still_working():
+    import subprocess
+    import sys
+    from conftest import ROOT
+    script = (
+        "import torch\n"
+        "from catgan.background import BackgroundTask\n"
+        "def work(on_progress, stopping):\n"
+        "    x = torch.randn(256, 256)\n"
+        "    while not stopping():\n"
+        "        x = torch.tanh(x @ x)\n"
+        "t = BackgroundTask(work)\n"
+        "assert not t.wait(0.5)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
