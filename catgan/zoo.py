@@ -148,6 +148,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     atomic_write_json(folder / "card.json", card)
     lines = [f"# {folder.name}", "", card["summary"], "",
              f"- family: {g.family}, preset `{card['preset']}`, {g.resolution} px, latent {g.latent_dim}",
+             f"- DiffAugment: {meta['config'].get('diffaug') or 'off'}"
+             + (f" ({meta['config']['diffaug_reason']})" if meta["config"].get("diffaug_reason") else ""),
              f"- dataset: {card['dataset'].get('name') or card['dataset'].get('path')} "
              f"({card['dataset'].get('count')} images)",
              f"- trained: {steps:,} steps, {card['images_seen']:,} images, {card['train_minutes']} min "

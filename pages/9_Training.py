@@ -7,7 +7,7 @@ from catgan import jobs, runs as runlib, ui, zoo
 from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.device import PRECISIONS, choose_precision
-from catgan.models import FAMILIES
+from catgan.models import FAMILIES, diffaug
 
 ui.page_config("Training")
 st.title("Training")
@@ -33,6 +33,8 @@ def dataset_choice(name: str) -> str | None:
             summary = prepare_stickers(raw, out, size=64, progress=False)
         st.success(f"Prepared {summary['images']} images from {summary['kept']} stickers "
                    f"({len(summary['skipped'])} files skipped).")
+        if "warning" in summary:
+            st.warning(summary["warning"][0].upper() + summary["warning"][1:])
     return str(out)
 
 
@@ -57,7 +59,11 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
         runlib.check_run_name(name)
         data = dataset_choice(name)
         if data and data != DEFAULT_NAME:
-            load_dataset(data)
+            originals = load_dataset(data).originals
+            if originals < diffaug.FEW_SHOT:
+                st.caption(f"This set was made from {originals:,} originals: DiffAugment (shifts and colour "
+                           f"changes of everything the discriminator sees) will be on, as for any set under "
+                           f"{diffaug.FEW_SHOT:,}, so it cannot learn the few originals by heart.")
     except (ValueError, FileNotFoundError, NotADirectoryError) as e:
         st.error(str(e))
         data = None

@@ -117,3 +117,44 @@ def test_cat_faces_crop_levels_eyes_and_reports_drops(cat_folder, tmp_path):
 def test_cat_faces_min_size_keeps_small_faces_when_lowered(cat_folder, tmp_path):
     s = prepare_cat_faces(cat_folder, tmp_path / "faces", size=32, min_size=32, progress=False)
     assert s["kept"] == 2
+
+
+def test_a_few_dozen_stickers_warn_and_train_with_diffaugment_by_default(tmp_path):
+    """Rendered stickers, recoloured and cut out to transparent PNGs of mixed sizes and modes."""
+    import json
+    from catgan.data.render import render_one
+    from catgan.train.trainer import TrainConfig, train
+    from conftest import TINY
+    src = tmp_path / "mine"
+    src.mkdir()
+    for i in range(36):
+        rgb = render_one(99, i, 96 + 8 * (i % 4))[0].astype(np.int16)
+        white = (rgb >= 250).all(axis=2)
+        rgb = np.clip(rgb[..., [2, 0, 1]] + 20, 0, 255).astype(np.uint8)      # a recoloured set
+        rgba = np.dstack([rgb, np.where(white, 0, 255).astype(np.uint8)])
+        im = Image.fromarray(rgba, "RGBA")
+        (im.convert("P", palette=Image.ADAPTIVE) if i % 3 == 0 else im).save(src / f"s{i}.png")
+    summary = prepare_stickers(src, tmp_path / "data", size=32, variants=3, progress=False)
+    assert summary["kept"] == 36 and "only 36 originals" in summary["warning"]
+    assert load_dataset(tmp_path / "data").originals == 36
+    for model in ("dcgan", "began", "pgwgan"):
+        out = tmp_path / f"run-{model}"
+        train(TrainConfig(model=model, data=str(tmp_path / "data"), out=str(out), steps=2, resolution=32,
+                          batch=8, threads=1, progress=False, overrides=dict(TINY[model])))
+        cfg = json.loads((out / "config.json").read_text())["model_config"]
+        assert cfg["diffaug"] == "translation,color" and "36 originals" in cfg["diffaug_reason"]
+    out = tmp_path / "run-off"                        # an explicit choice wins
+    train(TrainConfig(model="dcgan", data=str(tmp_path / "data"), out=str(out), steps=1, resolution=32, batch=8,
+                      threads=1, progress=False, overrides={**TINY["dcgan"], "diffaug": ""}))
+    assert json.loads((out / "config.json").read_text())["model_config"]["diffaug"] == ""
+
+
+def test_a_large_set_trains_without_diffaugment(tiny_cfg, monkeypatch):
+    import json
+    from pathlib import Path
+    from catgan.models import diffaug
+    from catgan.train.trainer import train
+    monkeypatch.setattr(diffaug, "FEW_SHOT", 50)       # the tiny set's 96 images count as many here
+    cfg = tiny_cfg("dcgan", steps=1)
+    train(cfg)
+    assert not json.loads((Path(cfg.out) / "config.json").read_text())["model_config"].get("diffaug")

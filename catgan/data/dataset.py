@@ -47,6 +47,14 @@ class Dataset:
         return {k: np.asarray(v) for k, v in lab.items()} if lab else None
 
     @property
+    def originals(self) -> int:
+        """How many distinct images the set was made from (before flips, rotations and zooms)."""
+        given = self.info.get("originals")
+        if isinstance(given, list):          # `catgan prepare stickers` keeps the original file names
+            return len(given)
+        return int(given) if given else len(self)
+
+    @property
     def label_names(self) -> dict[str, list[str]]:
         return self.info.get("label_names", {})
 

@@ -10,8 +10,10 @@ from tqdm import tqdm
 from catgan.data.augment import AugmentConfig, augment_many
 from catgan.data.dataset import DatasetError, write_dataset
 from catgan.data.images import IMAGE_SUFFIXES, BadImage, list_images, on_white, open_image, square_on_white
+from catgan.models.diffaug import FEW_SHOT
 
 WORK_SIDE = 256   # originals are normalised to this before augmentation
+FEW = 100         # below this many originals, say what to expect
 
 
 def prepare_stickers(src: str | Path, out: str | Path, size: int = 64, variants: int = 8, seed: int = 0,
@@ -41,6 +43,11 @@ def prepare_stickers(src: str | Path, out: str | Path, size: int = 64, variants:
                                 "variants": variants, "seed": seed, "augment": vars(cfg) | {"zoom": list(cfg.zoom)},
                                 "skipped": skipped})
     summary["images"] = n
+    if len(originals) < FEW:
+        summary["warning"] = (
+            f"only {len(originals)} originals: the GAN sees these few again and again. Training turns on "
+            f"DiffAugment by itself for sets under {FEW_SHOT:,} originals; expect varied but simple cats "
+            f"from 30+ originals and near-copies below that. More originals help more than more --variants.")
     return summary
 
 

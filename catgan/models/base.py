@@ -7,12 +7,15 @@ import copy
 import torch
 import torch.nn as nn
 
+from catgan.models import diffaug
+
 
 class Family:
     """A GAN family: its nets (G, D and maybe an EMA G), optimisers, and one training step.
 
     Subclasses set `name`, `presets`, `Generator`, `Discriminator`, and implement
-    `train_step(real, gen, step) -> dict of floats` and `realism(D, images)`.
+    `train_step(real, gen, step) -> dict of floats` and `realism(D, images)`. Every image D sees in
+    training goes through `augment` (DiffAugment, config key `diffaug`; off when empty).
     """
     name = ""
     presets: dict = {}
@@ -20,6 +23,7 @@ class Family:
 
     def __init__(self, cfg: dict, device="cpu", ddp: bool = False, bf16: bool = False):
         self.cfg, self.device, self.ddp, self.bf16 = dict(cfg), torch.device(device), ddp, bf16
+        self.policy = diffaug.parse(self.cfg.get("diffaug", ""))
         self.nets = self.build_nets()
         for m in self.nets.values():
             m.to(self.device).to(memory_format=torch.channels_last)
@@ -84,6 +88,10 @@ class Family:
             yield
         finally:
             net.requires_grad_(True)
+
+    def augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """What D sees of a batch: DiffAugment's random shift and recolour, or the batch itself when off."""
+        return diffaug.augment(x, self.policy, gen) if self.policy else x
 
     def autocast(self):
         if not self.bf16:

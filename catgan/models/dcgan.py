@@ -19,7 +19,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
 
-from catgan.models import diffaug
 from catgan.models.base import Family
 
 CLASSIC = dict(g_arch="transposed", loss="bce", spectral_norm=False, lr_d=None, ema_kimg=0, diffaug="")
@@ -99,7 +98,6 @@ class DCGAN(Family):
 
     def __init__(self, cfg, *a, **kw):
         cfg = {**CLASSIC, **cfg}                 # checkpoints from before the switches are classic
-        self.policy = diffaug.parse(cfg["diffaug"])
         if cfg["loss"] not in ("bce", "hinge"):
             raise ValueError(f"unknown loss {cfg['loss']!r}; choose 'bce' or 'hinge'")
         super().__init__(cfg, *a, **kw)
@@ -109,7 +107,7 @@ class DCGAN(Family):
         return torch.optim.Adam(self.nets[which].parameters(), lr=lr, betas=tuple(self.cfg["betas"]))
 
     def _d(self, net, x, gen):
-        return net(diffaug.augment(x, self.policy, gen) if self.policy else x).float()
+        return net(self.augment(x, gen)).float()
 
     def train_step(self, real, gen, step):
         n = real.shape[0]

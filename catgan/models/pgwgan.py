@@ -206,7 +206,7 @@ class PGWGAN(Family):
         # through the critic costs ~3x a plain step on a CPU. gp_every=1 is the paper's recipe.
         every = self.gp_every[self.level]
         penalise = step % every == 0
-        fake = fake.to(real.dtype)
+        real, fake = self.augment(real, gen), self.augment(fake.to(real.dtype), gen)
         parts = [real, fake]
         if penalise:
             x_hat = torch.lerp(real, fake, eps).requires_grad_(True)
@@ -229,7 +229,7 @@ class PGWGAN(Family):
 
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
         with self.frozen(self.D), self.autocast():
-            loss_g = -self.D(self.G_train(z, **kw), **kw).float().mean()
+            loss_g = -self.D(self.augment(self.G_train(z, **kw), gen), **kw).float().mean()
         self.opt["G"].zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt["G"].step()

@@ -31,7 +31,7 @@ from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
 from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.media import grid_png
-from catgan.models import get_family
+from catgan.models import diffaug, get_family
 from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
                                      save_checkpoint, unflatten_optimizer)
 
@@ -128,7 +128,7 @@ def load_images(data: str, resolution: int) -> tuple[torch.Tensor, dict]:
         x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
     name = data if data == DEFAULT_NAME else None          # the embedded default is rebuilt anywhere by name
     return x, {"name": name, "path": str(ds.path), "count": len(ds), "source": ds.info.get("source"),
-               "resolution": ds.resolution}
+               "resolution": ds.resolution, "originals": ds.originals}
 
 
 def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
@@ -148,8 +148,10 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
-        self.model_cfg = self._saved_config() or family_cls.config(
-            cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr, **cfg.overrides})
+        self.images, self.dataset_info = load_images(cfg.data, cfg.resolution)
+        self.model_cfg = self._saved_config() or diffaug.few_shot_defaults(family_cls.config(
+            cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr, **cfg.overrides}),
+            self.dataset_info["originals"], cfg.overrides)
         self.precision = choose_precision("bf16" if cfg.bf16 else cfg.precision, self.dist.device)
         if self.precision.warning and self.dist.main:
             warnings.warn(self.precision.warning, stacklevel=2)
@@ -157,7 +159,6 @@ class Trainer:
                         "precision_reason": self.precision.reason}
         self.family = family_cls(self.model_cfg, self.dist.device, ddp=self.dist.world > 1,
                                  bf16=self.precision.bf16)
-        self.images, self.dataset_info = load_images(cfg.data, cfg.resolution)
         self.batches = Batches(self.images, self.model_cfg["batch"], cfg.seed, self.dist.rank, self.dist.world)
         self.fixed_z = torch.randn(N_FIXED, self.model_cfg["latent_dim"],
                                    generator=torch.Generator().manual_seed(cfg.seed + 777))
