@@ -20,7 +20,7 @@ def _stop_all(timeout: float = 30.0) -> None:
     for task in list(_running):
         task.stop()
     for task in list(_running):
-        task.wait(timeout)
+        task._thread.join(timeout)          # the thread itself, not the event: it frees tensors as it ends
 
 
 class BackgroundTask:
@@ -31,7 +31,8 @@ class BackgroundTask:
         self._stop = threading.Event()
         self._finished = threading.Event()
         _running.add(self)
-        threading.Thread(target=self._run, args=(work,), daemon=True, name=name).start()
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name=name)
+        self._thread.start()
 
     def _run(self, work):
         try:
@@ -40,7 +41,6 @@ class BackgroundTask:
             self.error = f"{type(e).__name__}: {e}"
         finally:
             self._finished.set()
-            _running.discard(self)
 
     def _progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total

@@ -147,8 +147,14 @@ def _indexing(path: str, fingerprint: str, resolution: int) -> BackgroundTask:
     from catgan.audit.neighbors import build_index
     from catgan.data.dataset import load_dataset
     ds = load_dataset(path)
-    return BackgroundTask(lambda on_progress, stopping: build_index(ds, progress=False, on_batch=on_progress),
-                          name="neighbour-index")
+
+    def work(on_progress, stopping):
+        def on_batch(done, total):
+            if stopping():                 # the feature pass has no other exit; the cache stays unwritten
+                raise InterruptedError("stopped")
+            on_progress(done, total)
+        return build_index(ds, progress=False, on_batch=on_batch)
+    return BackgroundTask(work, name="neighbour-index")
 
 
 def start_neighbour_index(g: LoadedGenerator):
