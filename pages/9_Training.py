@@ -8,6 +8,7 @@ from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.device import PRECISIONS, choose_precision
 from catgan.models import FAMILIES, diffaug
+from catgan.models.pgwgan import images_to_full_resolution
 
 ui.page_config("Training")
 st.title("Training")
@@ -49,6 +50,11 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
     batch = c2.number_input("Batch (0: preset)", 0, 512, 0)
     lr = c3.number_input("Learning rate (0: preset)", 0.0, 0.1, 0.0, format="%.5f")
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0)
+    if family == "pgwgan":
+        cfg = FAMILIES[family].config(preset, resolution=resolution, batch=batch or None)
+        grown = images_to_full_resolution(cfg) / cfg["batch"]
+        st.caption(f"This preset grows from 4 to {resolution} px and draws at full size after "
+                   f"{grown:,.0f} steps; fewer steps stop it at a smaller size.")
     name = st.text_input("Run name", f"{family}-{time.strftime('%m%d-%H%M')}")
     precision = st.selectbox("Precision", list(PRECISIONS), help="auto: bf16 only where this machine runs it "
                              "natively (about 2x fp32), else fp32")

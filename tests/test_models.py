@@ -146,3 +146,14 @@ def test_sampling_preparation_keeps_images(name):
         after = fast(z)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
     assert (before - after).abs().max() * 127.5 < 1.0
+
+
+def test_full_resolution_arrives_when_the_schedule_says():
+    from catgan.models.pgwgan import PGWGAN, images_to_full_resolution, levels, per_level
+    cfg = PGWGAN.config("cpu", resolution=64)
+    phases = [round(k * 1000) for k in per_level(cfg["phase_kimg"], levels(64))]
+    n = images_to_full_resolution(cfg)
+    last = len(phases) - 1
+    level, alpha = schedule(n - 1, phases)
+    assert level == last and alpha < 1
+    assert schedule(n, phases) == (last, 1.0)

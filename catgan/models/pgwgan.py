@@ -92,6 +92,12 @@ def schedule(images, phases):
     return 0, 1.0                                 # a single level: nothing to grow
 
 
+def images_to_full_resolution(cfg: dict) -> int:
+    """Images (per process) until the last level has faded in: when the model draws at full size."""
+    phases = per_level(cfg["phase_kimg"], levels(cfg["resolution"]))
+    return round(1000 * (phases[0] + 2 * sum(phases[1:-1]) + phases[-1]))
+
+
 class Generator(nn.Module):
     def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 64, 32, 16), **_):
         super().__init__()
