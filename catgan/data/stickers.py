@@ -46,8 +46,9 @@ def prepare_stickers(src: str | Path, out: str | Path, size: int = 64, variants:
     if len(originals) < FEW:
         summary["warning"] = (
             f"only {len(originals)} originals: the GAN sees these few again and again. Training turns on "
-            f"DiffAugment by itself for sets under {FEW_SHOT:,} originals; expect varied but simple cats "
-            f"from 30+ originals and near-copies below that. More originals help more than more --variants.")
+            f"DiffAugment by itself for sets under {FEW_SHOT:,} originals so the discriminator cannot learn "
+            "them by heart; expect rough but new cats (README: Your own data). More originals help more "
+            "than more --variants.")
     return summary
 
 
