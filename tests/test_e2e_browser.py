@@ -37,10 +37,10 @@ def app(tmp_path_factory, tiny_data):
         shutil.copy(root / f"run-{model}" / CHECKPOINT, root / "ck" / f"tiny-{model}" / "model.safetensors")
     port = _free_port()
     env = {**os.environ, "CATGAN_CHECKPOINTS": str(root / "ck"), "CATGAN_RUNS": str(root / "runs")}
+    log = open(root / "server.log", "wb")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
                                f"--server.port={port}", "--browser.gatherUsageStats=false"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -51,9 +51,10 @@ def app(tmp_path_factory, tiny_data):
     else:
         server.kill()
         pytest.fail("streamlit did not start")
-    yield {"url": url, "root": root, "data": tiny_data}
+    yield {"url": url, "root": root, "data": tiny_data, "log": root / "server.log"}
     os.killpg(server.pid, 15)
     server.wait(timeout=30)
+    log.close()
     from catgan import jobs
     job = jobs.active_job(root / "runs")      # a training started from the page outlives the server
     if job:
@@ -207,7 +208,8 @@ def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
 
 def test_touring_the_sidebar_carries_no_value_a_page_cannot_take(app, page):
     """Every sidebar page in order and back, from Home with 64 samples and the sliders' base scale 8 in the
-    URL: no page breaks, and none refuses a carried value (that would mean one key, two meanings)."""
+    URL: no page breaks, none refuses a carried value (that would mean one key, two meanings), and the
+    server log has no deprecation warning."""
     page.goto(f"{app['url']}/?n=64&scale=2.0")
     idle(page)
     page.goto(f"{app['url']}/Latent_sliders?base_scale=8.0")
@@ -220,6 +222,8 @@ def test_touring_the_sidebar_carries_no_value_a_page_cannot_take(app, page):
         idle(page)
         assert page.locator("[data-testid='stException']").count() == 0, name
         assert page.locator("[data-testid='stToast']", has_text="cannot use").count() == 0, name
+    warned = [line for line in app["log"].read_text(errors="replace").splitlines() if "deprecat" in line.lower()]
+    assert not warned, warned
 
 
 def test_every_page_opened_from_a_bad_link_shows_no_exception(app, page):
