@@ -158,10 +158,58 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
              *_ladder_table(card["ladders"]), "",
+             *_rows_section("Training curves", {"how": CURVES_HOW, "rows": training_curve(metrics, g.family, batch)}),
+             *_rows_section("Phases", {"how": PHASES_HOW, "rows": phases(metrics, batch)}),
              *_rows_section("Pilots", card["pilots"]), *_rows_section("Robust FD against images seen", card["curve"]),
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
+
+
+CURVE_KEYS = {"began": ["k_t", "M_global", "L_real", "L_fake"], "pgwgan": ["resolution", "wasserstein", "gp", "drift"],
+              "dcgan": ["loss_D", "loss_G", "D_x", "D_G_z"]}
+CURVES_HOW = "Logged values averaged over ten equal stretches of training (the full log is metrics.jsonl)."
+PHASES_HOW = "Each resolution's fade-in (alpha < 1) and stable part, from the log: steps, images and speed."
+
+
+def training_curve(metrics: dict, family: str, batch: int, rows: int = 10) -> list[dict]:
+    """The family's balance figures (k_t and M_global, Wasserstein and penalty, ...) at `rows` points."""
+    steps = metrics.get("step", [])
+    keys = [k for k in CURVE_KEYS.get(family, []) if k in metrics]
+    out = []
+    for part in range(rows):
+        lo, hi = len(steps) * part // rows, len(steps) * (part + 1) // rows
+        if hi <= lo:
+            continue
+        row = {"step": steps[hi - 1], "M images": round(steps[hi - 1] * batch / 1e6, 3)}
+        for k in keys:
+            if k == "resolution":                    # a state, not a figure: where the stretch ends
+                row[k] = metrics[k][hi - 1]
+                continue
+            vals = [v for v in metrics[k][lo:hi] if v is not None]
+            row[k] = round(sum(vals) / len(vals), 4) if vals else None
+        out.append(row)
+    return out
+
+
+def phases(metrics: dict, batch: int) -> list[dict]:
+    """A growing GAN's phases as logged; empty for families that do not grow."""
+    if "resolution" not in metrics:
+        return []
+    out, prev_step = [], 0
+    for step, res, alpha, ips in zip(metrics["step"], metrics["resolution"], metrics.get("alpha", []),
+                                     metrics["images_per_s"]):
+        name = f"{res} px " + ("fade-in" if alpha is not None and alpha < 1 else "stable")
+        if not out or out[-1]["phase"] != name:
+            out.append({"phase": name, "from step": prev_step, "steps": 0, "k images": 0, "_ips": []})
+        out[-1]["steps"] += step - prev_step
+        out[-1]["k images"] = round(out[-1]["steps"] * batch / 1000)
+        out[-1]["_ips"].append(ips)
+        prev_step = step
+    for row in out:
+        ips = sorted(row.pop("_ips"))
+        row["median img/s"] = ips[len(ips) // 2]
+    return out
 
 
 def _fmt(v) -> str:

@@ -4,8 +4,18 @@
 set -euo pipefail
 P="$(dirname "$0")/pilot.sh"
 COMMON=(--model began --preset cpu --set ema_kimg=10)
+ROUND=${1:-all}     # "3" runs only round 3
+if [ "$ROUND" = all ]; then
 $P began-a-base "${COMMON[@]}"
 $P began-b-cheap-d "${COMMON[@]}" --set 'd_channels=[64,32,16,16]'
 $P began-c-elu-nonorm "${COMMON[@]}" --set norm=\"none\" --set act=\"elu\"
 # round 2, on the winner of round 1 (the cheap D: FD 65 vs 384 and 261)
 $P began-d-cheap-d-elu-nonorm "${COMMON[@]}" --set 'd_channels=[64,32,16,16]' --set norm=\"none\" --set act=\"elu\"
+fi
+# round 3 (2026-11-24), on B, which collapsed in the long run (pose "sleeping" in 78% of samples already at
+# 10 minutes): one change each against the collapse. E: no batch norm in D only (with BN, D sees a fake
+# batch relative to its own mean, so what all fakes share is invisible to it); F: gamma 1.0; G: DiffAugment.
+B=("${COMMON[@]}" --set 'd_channels=[64,32,16,16]')
+$P began-e-d-nonorm "${B[@]}" --set d_norm=\"none\"
+$P began-f-gamma1 "${B[@]}" --set gamma=1.0
+$P began-g-diffaug "${B[@]}" --set diffaug=\"translation,color\"

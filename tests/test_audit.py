@@ -173,6 +173,20 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
     assert card["curve"]["rows"][0]["what"] == "0.99" and (folder / "samples" / "final.png").exists()
 
 
+def test_card_tables_follow_a_growing_gans_log():
+    from catgan.zoo import phases, training_curve
+    log = {"step": [10, 20, 30, 40, 50, 60], "resolution": [4, 4, 8, 8, 8, 8], "alpha": [1, 1, 0.2, 0.7, 1, 1],
+           "images_per_s": [100, 120, 50, 40, 60, 55], "wasserstein": [1, 3, 2, 2, 4, 6], "gp": [None, 1, 1, 1, 1, 1]}
+    rows = phases(log, batch=4)
+    assert [r["phase"] for r in rows] == ["4 px stable", "8 px fade-in", "8 px stable"]
+    assert [r["steps"] for r in rows] == [20, 20, 20] and rows[1]["k images"] == round(20 * 4 / 1000)
+    assert rows[0]["from step"] == 0 and rows[2]["from step"] == 40 and rows[2]["median img/s"] == 60
+    curve = training_curve(log, "pgwgan", batch=4, rows=3)
+    assert [r["step"] for r in curve] == [20, 40, 60] and [r["resolution"] for r in curve] == [4, 8, 8]
+    assert [r["wasserstein"] for r in curve] == [2, 2, 5] and curve[0]["gp"] == 1
+    assert phases({"step": [1], "k_t": [0.1], "images_per_s": [9]}, batch=4) == []
+
+
 def test_a_process_exits_cleanly_while_a_background_task_is_still_working():
     import subprocess
     import sys

@@ -101,6 +101,13 @@ def test_began_switches_shape_the_autoencoder():
     assert all(math.isfinite(v) for v in m.values())
 
 
+def test_began_d_norm_sets_the_discriminator_alone():
+    fam = get_family("began")
+    f = fam(fam.config("cpu", resolution=32, **TINY["began"], d_norm="none"))
+    assert torch.nn.BatchNorm2d not in {type(m) for m in f.D.modules()}
+    assert torch.nn.BatchNorm2d in {type(m) for m in f.G.modules()}
+
+
 def test_began_k_stays_in_unit_interval():
     fam = get_family("began")
     f = fam(fam.config("cpu", resolution=32, lambda_k=10.0, gamma=5.0, **TINY["began"]))

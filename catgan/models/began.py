@@ -117,8 +117,10 @@ class Generator(Decoder):
 class Discriminator(nn.Module):
     """Autoencoder: image -> `hidden` code -> image. `d_channels` per stage, 8x8 first, as for G."""
 
-    def __init__(self, resolution=64, d_channels=32, hidden=64, repeats=2, norm="batch", act="lrelu", **_):
+    def __init__(self, resolution=64, d_channels=32, hidden=64, repeats=2, norm="batch", act="lrelu",
+                 d_norm=None, **_):
         super().__init__()
+        norm = d_norm or norm                        # D's own normalisation, when set, else G's
         n = _stages(resolution)
         ch = _channels(d_channels, n)[::-1]          # the encoder walks from the image down to 8x8
         self.from_rgb = nn.Sequential(nn.Conv2d(3, ch[0], 3, 1, 1), _act(act))
