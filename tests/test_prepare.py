@@ -119,6 +119,20 @@ def test_cat_faces_min_size_keeps_small_faces_when_lowered(cat_folder, tmp_path)
     assert s["kept"] == 2
 
 
+def test_the_seeds_cat_face_recipe_runs_at_128_px(cat_folder, tmp_path):
+    """`--resolution 128 --preset paper` on a prepared CAT folder: the paper's widths, one step (at 4x4,
+    where growing starts), and a checkpoint that draws 128 px faces."""
+    from catgan import load_generator
+    from catgan.train.trainer import TrainConfig, train
+    _cat_photo(cat_folder / "CAT_00", "good2.jpg", eye_dist=90, angle_deg=-10)
+    assert prepare_cat_faces(cat_folder, tmp_path / "faces", size=128, progress=False)["kept"] == 2
+    train(TrainConfig(model="pgwgan", data=str(tmp_path / "faces"), out=str(tmp_path / "run"), steps=1,
+                      resolution=128, preset="paper", batch=2, threads=1, progress=False))
+    g = load_generator(tmp_path / "run" / "checkpoint.safetensors", device="cpu")
+    assert g.meta["config"]["channels"][0] == 512 and g.meta["config"]["preset"] == "paper"
+    assert g.generate(g.latents(0, 1)).shape == (1, 128, 128, 3)
+
+
 def test_a_few_dozen_stickers_warn_and_train_with_diffaugment_by_default(tmp_path):
     """Rendered stickers, recoloured and cut out to transparent PNGs of mixed sizes and modes."""
     import json
