@@ -7,11 +7,12 @@ PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
   # the cpu preset chosen by scripts/pilots_dcgan.sh (upsample + 3x3 conv G, EMA); 72 training minutes here
   [dcgan-stickers64]="--model dcgan --steps 15531 --checkpoint-every 1000 --sample-every 500"
-  # began-stickers64 and pgwgan-stickers64 were trained before their cpu presets were made cheaper:
-  # retraining them now gives the new, cheaper nets (their issues retrain and reship them)
-  # the retuned BEGAN preset (gamma 0.75, lambda_k 0.01)
-  [began-stickers64]="--model began --steps 2500"
-  [pgwgan-stickers64]="--model pgwgan --steps 6800"
+  # the BEGAN cpu preset (pilots: scripts/pilots_began.sh); shipped at step 3,000, its best FD, 30 minutes on
+  # one thread (the run went on to 8,200 and got worse: the card's curve)
+  [began-stickers64]="--model began --steps 3000"
+  # the progressive cpu preset; 178 minutes on one thread. The shipped run penalised every step at 32 px
+  # until step 6,006, where the lazy-penalty pilot forked off and continued (the preset now does that)
+  [pgwgan-stickers64]="--model pgwgan --steps 15912 --sample-every 1000 --checkpoint-every 500"
   # the seed's "k_t stuck near 0" failure, kept as a teaching model: the paper's lambda_k on a CPU budget
   [began-kstuck-stickers64]="--model began --steps 3925 --set lambda_k=0.001 --set gamma=0.5"
 )
