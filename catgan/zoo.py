@@ -201,14 +201,13 @@ def phases(metrics: dict, batch: int) -> list[dict]:
                                      metrics["images_per_s"]):
         name = f"{res} px " + ("fade-in" if alpha is not None and alpha < 1 else "stable")
         if not out or out[-1]["phase"] != name:
-            out.append({"phase": name, "from step": prev_step, "steps": 0, "k images": 0, "_ips": []})
+            out.append({"phase": name, "from step": prev_step, "steps": 0, "_ips": []})
         out[-1]["steps"] += step - prev_step
-        out[-1]["k images"] = round(out[-1]["steps"] * batch / 1000)
         out[-1]["_ips"].append(ips)
         prev_step = step
     for row in out:
         ips = sorted(row.pop("_ips"))
-        row["median img/s"] = ips[len(ips) // 2]
+        row["k images"], row["median img/s"] = round(row["steps"] * batch / 1000), ips[len(ips) // 2]
     return out
 
 

@@ -26,7 +26,6 @@ def main(argv: list[str]) -> None:
         if key not in meta["config"]:
             sys.exit(f"{key}: not a config key of this run; keys: {sorted(meta['config'])}")
         meta["config"][key] = json.loads(value)
-    meta["forked_from"] = {"run": str(src), "step": meta["step"], "changed": argv[2:]}
     dst.mkdir(parents=True, exist_ok=True)
     metrics = src / "metrics.jsonl"
     if metrics.exists():
