@@ -9,6 +9,10 @@ shipped model's card):
   lr_d                D's own learning rate (two time-scales)
   ema_kimg            an EMA generator for sampling (base.Family)
   diffaug             DiffAugment policy for everything D sees, e.g. "translation,color"
+  g_top=C             one more hidden stage at full resolution with C channels before the RGB conv, so
+                      edges are drawn from a 64 px map instead of an upsampled 32 px one
+  r1_gamma, r1_every  R1 penalty on reals, gamma/2 * |grad D(x)|^2, lazily every r1_every steps with
+                      its weight multiplied by the interval (StyleGAN2); 0 is off
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
 
 from catgan.models.base import Family
 
-CLASSIC = dict(g_arch="transposed", loss="bce", spectral_norm=False, lr_d=None, ema_kimg=0, diffaug="")
+CLASSIC = dict(g_arch="transposed", loss="bce", spectral_norm=False, lr_d=None, ema_kimg=0, diffaug="",
+               g_top=0, r1_gamma=0.0, r1_every=16)
 PRESETS = {
     # Pilots on the stickers (10 CPU-minutes each, sticker-space FD; table in the default model's card):
     # upsample + 3x3 conv beat transposed convs (FD 19.2 vs 22.2, with EMA both), while hinge with
@@ -57,7 +62,7 @@ def _up(cin, cout, arch):
 
 
 class Generator(nn.Module):
-    def __init__(self, resolution=64, latent_dim=100, ngf=32, g_arch="transposed", **_):
+    def __init__(self, resolution=64, latent_dim=100, ngf=32, g_arch="transposed", g_top=0, **_):
         super().__init__()
         n = _n_up(resolution)
         ch = ngf * 2 ** (n - 1)
@@ -65,7 +70,11 @@ class Generator(nn.Module):
         for _ in range(n - 1):
             layers += [*_up(ch, ch // 2, g_arch), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2
-        layers += [*_up(ch, 3, g_arch), nn.Tanh()]
+        if g_top:
+            layers += [*_up(ch, g_top, g_arch), nn.BatchNorm2d(g_top), nn.ReLU(True),
+                       nn.Conv2d(g_top, 3, 3, 1, 1, bias=False), nn.Tanh()]
+        else:
+            layers += [*_up(ch, 3, g_arch), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
 
@@ -95,6 +104,7 @@ class DCGAN(Family):
     name = "dcgan"
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
+    last_r1 = 0.0         # the latest lazy R1 value, reported in every step's metrics
 
     def __init__(self, cfg, *a, **kw):
         cfg = {**CLASSIC, **cfg}                 # checkpoints from before the switches are classic
@@ -123,6 +133,8 @@ class DCGAN(Family):
                           + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
         self.opt["D"].zero_grad(set_to_none=True)
         loss_d.backward()
+        if self.cfg["r1_gamma"] and step % self.cfg["r1_every"] == 0:
+            self.last_r1 = self._r1(real, gen)
         self.opt["D"].step()
         with self.frozen(self.D), self.autocast():
             d_gen = self._d(self.D, fake, gen)
@@ -130,8 +142,19 @@ class DCGAN(Family):
         self.opt["G"].zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt["G"].step()
-        return {"loss_D": loss_d.item(), "loss_G": loss_g.item(),
-                "D_x": torch.sigmoid(d_real).mean().item(), "D_G_z": torch.sigmoid(d_fake).mean().item()}
+        out = {"loss_D": loss_d.item(), "loss_G": loss_g.item(),
+               "D_x": torch.sigmoid(d_real).mean().item(), "D_G_z": torch.sigmoid(d_fake).mean().item()}
+        return {**out, "r1": self.last_r1} if self.cfg["r1_gamma"] else out
+
+    def _r1(self, real, gen) -> float:
+        """Adds the lazy R1 penalty's gradient to D's; returns the mean squared gradient norm."""
+        x = real.detach().requires_grad_(True)
+        with self.autocast():
+            d = self._d(self.D_train, x, gen)
+        (grad,) = torch.autograd.grad(d.sum(), x, create_graph=True)
+        norm2 = grad.float().square().sum(dim=(1, 2, 3)).mean()
+        (norm2 * (self.cfg["r1_gamma"] / 2 * self.cfg["r1_every"])).backward()
+        return norm2.item()
 
     @staticmethod
     def realism(D, images):
