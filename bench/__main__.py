@@ -142,7 +142,7 @@ def bench_generators():
     from catgan import load_generator
     from catgan.generator import prepare_for_sampling
     from catgan.models import FAMILIES
-    from catgan.zoo import list_models
+    from catgan.catalogue import list_models
     for name, cls in FAMILIES.items():              # a fresh net of each preset: timing needs no weights
         cfg = cls.config("cpu", resolution=64)
         torch.manual_seed(0)

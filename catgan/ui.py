@@ -8,8 +8,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from catgan import directions, latent, latent_store, media, zoo
+from catgan import catalogue, directions, latent, latent_store, media
 from catgan.background import BackgroundTask
+from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.train.checkpoint import CheckpointError
 
@@ -25,7 +26,7 @@ def _load(path: str, mtime: float, device: str, with_critic: bool) -> LoadedGene
     return load_generator(path, device=device, with_critic=with_critic)
 
 
-def load(entry: zoo.ModelEntry, with_critic: bool = False) -> LoadedGenerator | None:
+def load(entry: catalogue.ModelEntry, with_critic: bool = False) -> LoadedGenerator | None:
     """The cached generator for a model, or None after showing an error card."""
     if entry.error:
         st.error(f"**{entry.name}** cannot be used: {entry.error}", icon="⚠️")
@@ -70,11 +71,11 @@ def link_notice() -> None:
         st.toast("This link had values this page cannot use: " + ", ".join(refused), icon="🔗")
 
 
-def models() -> list[zoo.ModelEntry]:
-    return zoo.list_models()
+def models() -> list[catalogue.ModelEntry]:
+    return catalogue.list_models()
 
 
-def model_picker() -> zoo.ModelEntry | None:
+def model_picker() -> catalogue.ModelEntry | None:
     """The sidebar dropdown; its value lives in the URL (?model=...) and so carries to every page."""
     entries = models()
     if not entries:
@@ -87,7 +88,7 @@ def model_picker() -> zoo.ModelEntry | None:
     return by_name[name]
 
 
-def model_page(title: str, intro: str, with_critic: bool = False) -> tuple[zoo.ModelEntry, LoadedGenerator]:
+def model_page(title: str, intro: str, with_critic: bool = False) -> tuple[catalogue.ModelEntry, LoadedGenerator]:
     """The common top of a page that works on one model; stops the page when there is none usable."""
     page_config(title)
     st.title(title)
@@ -159,7 +160,7 @@ def _indexing(path: str, fingerprint: str, resolution: int) -> BackgroundTask:
 
 def start_neighbour_index(g: LoadedGenerator):
     """Start indexing a model's training set in the background (once per dataset, shared by every session)."""
-    ds = zoo.dataset_for(g.meta)
+    ds = dataset_for(g.meta)
     return _indexing(str(ds.path), ds.fingerprint, ds.resolution)
 
 

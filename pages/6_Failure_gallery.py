@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from catgan import ui, zoo
+from catgan import ui
+from catgan.data.dataset import dataset_for
 from catgan.audit import failures
 
 entry, g = ui.model_page(
@@ -19,7 +20,7 @@ def worst(_key, _g, n, k, first):
 
 @st.cache_data(max_entries=16, show_spinner="Looking for near-duplicates…")
 def collapse(_key, _g, n, first):
-    return failures.find_collapse(_g, zoo.dataset_for(_g.meta), n, first)
+    return failures.find_collapse(_g, dataset_for(_g.meta), n, first)
 
 
 def links(seeds, scale=1.0):

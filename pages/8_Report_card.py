@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from catgan import jobs, ui, zoo
+from catgan import catalogue, jobs, ui
 from catgan.audit import report as rep
 from catgan.audit.evaluate import EVAL_FILE
 
@@ -16,7 +16,7 @@ st.write("Numbers are only comparable within one feature space, and every column
 
 rows, floors, missing = {}, {}, []
 for entry in ui.models():
-    report = zoo.read_json(entry.folder / EVAL_FILE)
+    report = catalogue.read_json(entry.folder / EVAL_FILE)
     if not report.get("spaces"):
         missing.append(entry)
         continue
@@ -44,7 +44,7 @@ else:
     st.info("No model has been evaluated yet.")
 
 st.header("Evaluate now")
-runs = zoo.runs_dir()
+runs = catalogue.runs_dir()
 
 
 @st.fragment(run_every=2)

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from catgan import jobs, runs as runlib, ui, zoo
+from catgan import catalogue, jobs, runs as runlib, ui
 from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.device import PRECISIONS, choose_precision
@@ -12,7 +12,7 @@ from catgan.models.pgwgan import images_to_full_resolution
 
 ui.page_config("Training")
 st.title("Training")
-RUNS = zoo.runs_dir()
+RUNS = catalogue.runs_dir()
 
 
 def dataset_choice(name: str) -> str | None:
@@ -114,7 +114,7 @@ def monitor():
     if state in ("failed", "crashed"):
         st.error(status.get("error") or "the run failed")
         st.code(status.get("log_tail", ""), language=None)
-    family = zoo.read_json(run / "config.json").get("model", "")
+    family = catalogue.read_json(run / "config.json").get("model", "")
     if metrics.get("step"):
         cols = st.columns(len(runlib.CHARTS.get(family, [])) + 1)
         for col, (title, keys) in zip(cols, runlib.CHARTS.get(family, [])):

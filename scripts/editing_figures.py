@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 import torch
 
-from catgan import directions, invert, load_generator, zoo
+from catgan import catalogue, directions, invert, load_generator
 from catgan.audit.sticker_space import classify
 from catgan.data.render import LABEL_NAMES, render_one
 
@@ -54,7 +54,7 @@ def main():
     ap.add_argument("--stickers", type=int, default=30)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    g = load_generator(a.checkpoint or zoo.list_models()[0].folder / zoo.MODEL_FILE)   # the default first
+    g = load_generator(a.checkpoint or catalogue.list_models()[0].folder / catalogue.MODEL_FILE)   # the default first
     print(f"{g.path}  (cpu {torch.backends.cpu.get_cpu_capability()})")
     named_directions(g, directions.cached(g), a.seeds)
     inversions(g, a.stickers)

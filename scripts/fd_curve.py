@@ -3,7 +3,7 @@
     python scripts/fd_curve.py OUT.json SNAPSHOT.safetensors [...] [--note "what the curve shows"]
 
 Scores each snapshot by the sticker-space FD of 2,000 samples (one thread, so a run can go on beside it)
-and writes a table that `catgan.zoo.write_card` puts in the model card as curve.json. A snapshot that was
+and writes a table that `catgan.card.write_card` puts in the model card as curve.json. A snapshot that was
 already scored (its report sits in the cache, under curve-evals/) is read back, not scored again.
 """
 import argparse

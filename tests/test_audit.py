@@ -159,7 +159,7 @@ def test_index_thresholds_are_computed_once_per_dataset(tiny_data):
 def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path):
     import json
     import shutil
-    from catgan.zoo import write_card
+    from catgan.card import write_card
     folder = tmp_path / "tiny-card"
     folder.mkdir()
     shutil.copy(tiny_model, folder / "model.safetensors")
@@ -174,7 +174,7 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
 
 
 def test_card_tables_follow_a_growing_gans_log():
-    from catgan.zoo import phases, training_curve
+    from catgan.card import phases, training_curve
     log = {"step": [10, 20, 30, 40, 50, 60], "resolution": [4, 4, 8, 8, 8, 8], "alpha": [1, 1, 0.2, 0.7, 1, 1],
            "images_per_s": [100, 120, 50, 40, 60, 55], "wasserstein": [1, 3, 2, 2, 4, 6], "gp": [None, 1, 1, 1, 1, 1]}
     rows = phases(log, batch=4)

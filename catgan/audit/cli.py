@@ -7,7 +7,7 @@ def cmd_neighbors(a):
     from catgan.audit.failures import seed_latents
     from catgan.audit.neighbors import build_index
     from catgan.data.dataset import resolve_dataset
-    from catgan.zoo import dataset_for
+    from catgan.data.dataset import dataset_for
     g = load_generator(a.checkpoint)
     index = build_index(resolve_dataset(a.data, g.resolution) if a.data else dataset_for(g.meta))
     images = g.generate(seed_latents(g, range(a.seed, a.seed + a.n)))

@@ -21,10 +21,9 @@ from catgan.audit.metrics import fid, kid, prdc
 from catgan.audit.modes import label_measures
 from catgan.audit.neighbors import build_index, memorisation_rate
 from catgan.audit.spaces import FeatureSpace, dataset_features, dataset_key, rho, spaces_for
-from catgan.data.dataset import Dataset, cache_root, resolve_dataset
+from catgan.data.dataset import Dataset, cache_root, dataset_for, resolve_dataset
 from catgan.generator import load_generator
 from catgan.io import atomic_write_json
-from catgan.zoo import dataset_for
 
 EVAL_FILE = "eval.json"
 EVAL_SEED = 1_000_000       # generated samples use seeds EVAL_SEED, EVAL_SEED + 1, ...

@@ -11,8 +11,11 @@ from sklearn.metrics import pairwise_distances
 def fid(real: np.ndarray, fake: np.ndarray) -> float:
     """Frechet distance between Gaussians fitted to two feature sets."""
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
-    mu1, mu2 = real.mean(0), fake.mean(0)
-    s1, s2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
+    return frechet(real.mean(0), np.cov(real, rowvar=False), fake.mean(0), np.cov(fake, rowvar=False))
+
+
+def frechet(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
+    """Frechet distance between two Gaussians given by mean and covariance."""
     # tr(sqrt(S1 S2)) = tr(sqrt(A S2 A)) with A = S1^(1/2); A S2 A is symmetric PSD, so eigh is stable.
     lam, u = np.linalg.eigh(s1)
     a = (u * np.sqrt(lam.clip(0))) @ u.T

@@ -146,3 +146,12 @@ def resolve_dataset(name_or_path: str | Path, size: int = 64) -> Dataset:
     if str(name_or_path) == DEFAULT_NAME:
         return default_dataset(size)
     return load_dataset(name_or_path)
+
+
+def dataset_for(meta: dict):
+    """The dataset a model was trained on: the embedded default by name, else its recorded folder."""
+    info = meta.get("dataset", {})
+    path = Path(info.get("path", ""))
+    if info.get("name") == DEFAULT_NAME or (info.get("source") == "synthetic" and not path.exists()):
+        return resolve_dataset(DEFAULT_NAME, int(meta["resolution"]))
+    return load_dataset(path)

@@ -1,102 +1,14 @@
-"""The model zoo: shipped models under checkpoints/, finished runs under runs/."""
+"""Model cards: card.json (for the app) and card.md (for people) from a model's metadata, eval and logs."""
 from __future__ import annotations
 
-import json
-import os
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-from catgan.train.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
-
-ROOT = Path(__file__).resolve().parent.parent
-
-def checkpoints_dir() -> Path:
-    return Path(os.environ.get("CATGAN_CHECKPOINTS", ROOT / "checkpoints"))
-
-
-def runs_dir() -> Path:
-    return Path(os.environ.get("CATGAN_RUNS", ROOT / "runs"))
-
-MODEL_FILE = "model.safetensors"
-
-
-@dataclass
-class ModelEntry:
-    name: str
-    path: Path                  # the .safetensors file
-    kind: str                   # "shipped" or "run"
-    meta: dict | None = None    # None when the file could not be read
-    error: str | None = None
-
-    @property
-    def label(self) -> str:
-        if self.meta is None:
-            return f"{self.name} (unreadable)"
-        return f"{self.name} · {self.meta['family']} · {self.meta['resolution']}px"
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-    def card(self) -> dict:
-        return read_json(self.folder / "card.json")
-
-
-def _entry(name, path, kind) -> ModelEntry:
-    try:
-        return ModelEntry(name, path, kind, read_meta(path))
-    except CheckpointError as e:
-        return ModelEntry(name, path, kind, None, str(e))
-
-
-def list_models(checkpoints: Path | None = None, runs: Path | None = None) -> list[ModelEntry]:
-    """Every shipped model, then every finished (or stopped) training run that has a checkpoint."""
-    checkpoints, runs = checkpoints or checkpoints_dir(), runs or runs_dir()
-    out = [_entry(d.name, d / MODEL_FILE, "shipped")
-           for d in sorted(checkpoints.glob("*")) if (d / MODEL_FILE).exists()]
-    default = (checkpoints / "default.txt").read_text().strip() if (checkpoints / "default.txt").exists() else ""
-    out.sort(key=lambda e: e.name != default)              # the model the app opens on comes first
-    for d in sorted(runs.glob("*")) if runs.exists() else []:
-        ck = d / "checkpoint.safetensors"
-        status = read_json(d / "status.json")
-        if ck.exists() and status.get("state") in ("finished", "stopped"):
-            out.append(_entry(f"run/{d.name}", ck, "run"))
-    return sorted(out, key=lambda e: e.error is not None)     # readable first: the default is usable
-
-
-def read_json(p: Path) -> dict:
-    try:
-        return json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def dataset_for(meta: dict):
-    """The dataset a model was trained on: the embedded default by name, else its recorded folder."""
-    from catgan.data.dataset import DEFAULT_NAME, load_dataset, resolve_dataset
-    info = meta.get("dataset", {})
-    path = Path(info.get("path", ""))
-    if info.get("name") == DEFAULT_NAME or (info.get("source") == "synthetic" and not path.exists()):
-        return resolve_dataset(DEFAULT_NAME, int(meta["resolution"]))
-    return load_dataset(path)
-
-
-def export_run(run: str | Path, out: str | Path) -> Path:
-    """Strip optimiser state (and the non-EMA G where an EMA exists); copy grids and metrics."""
-    run, out = Path(run), Path(out)
-    tensors, meta = load_checkpoint(run / "checkpoint.safetensors")
-    keep = (meta.get("sample_net", "G"), "D")
-    slim = {k: v for k, v in tensors.items() if k.split(".", 1)[0] in keep}
-    meta = {k: v for k, v in meta.items() if k != "optimizer_groups"}
-    out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out / MODEL_FILE, slim, meta)
-    if (run / "samples").exists():
-        shutil.copytree(run / "samples", out / "samples", dirs_exist_ok=True)
-    for name in ("metrics.jsonl", "config.json"):
-        if (run / name).exists():
-            shutil.copy2(run / name, out / name)
-    return out / MODEL_FILE
+from catgan import media
+from catgan.audit import report as rep
+from catgan.catalogue import MODEL_FILE, list_models, read_json
+from catgan.generator import load_generator
+from catgan.io import atomic_write_bytes, atomic_write_json
+from catgan.runs import read_metrics
 
 
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
@@ -118,10 +30,6 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
 
     `machine` describes where it was trained, for models saved before runs recorded it themselves.
     """
-    from catgan import load_generator, media
-    from catgan.audit import report as rep
-    from catgan.io import atomic_write_bytes, atomic_write_json
-    from catgan.runs import read_metrics
     folder = Path(folder)
     g = load_generator(folder / MODEL_FILE, device="cpu")
     meta, report = g.meta, read_json(folder / "eval.json")
@@ -237,7 +145,6 @@ def _ladder_table(ladders: dict) -> list[str]:
 
 def quality_markdown() -> str:
     """The README's table of shipped models in the robust space, then each space's ladder."""
-    from catgan.audit import report as rep
     cols = ["on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
             "sticker density", "memorised", "efficientnet fd"]
     rows, ladders = [], {}

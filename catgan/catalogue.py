@@ -1,0 +1,82 @@
+"""The catalogue: shipped models under checkpoints/, and training runs (finished or stopped) under runs/.
+
+A run appears by its best snapshot (best.safetensors, the lowest FD measured while it trained) when it
+has one, else by its last checkpoint; `prefer_last=True` lists last checkpoints.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from catgan.train.checkpoint import CheckpointError, read_meta
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_FILE = "model.safetensors"
+
+
+def checkpoints_dir() -> Path:
+    return Path(os.environ.get("CATGAN_CHECKPOINTS", ROOT / "checkpoints"))
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("CATGAN_RUNS", ROOT / "runs"))
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    path: Path                  # the .safetensors file
+    kind: str                   # "shipped" or "run"
+    meta: dict | None = None    # None when the file could not be read
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.meta is None:
+            return f"{self.name} (unreadable)"
+        return f"{self.name} · {self.meta['family']} · {self.meta['resolution']}px"
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def card(self) -> dict:
+        return read_json(self.folder / "card.json")
+
+
+def _entry(name, path, kind) -> ModelEntry:
+    try:
+        return ModelEntry(name, path, kind, read_meta(path))
+    except CheckpointError as e:
+        return ModelEntry(name, path, kind, None, str(e))
+
+
+def run_weights(run: Path, prefer_last: bool = False) -> Path:
+    """The file a run is sampled from: its best snapshot where it has one (unless prefer_last), else its last."""
+    best = Path(run) / "best.safetensors"
+    return best if best.exists() and not prefer_last else Path(run) / "checkpoint.safetensors"
+
+
+def list_models(checkpoints: Path | None = None, runs: Path | None = None,
+                prefer_last: bool = False) -> list[ModelEntry]:
+    """Every shipped model, then every finished (or stopped) training run that has a checkpoint."""
+    checkpoints, runs = checkpoints or checkpoints_dir(), runs or runs_dir()
+    out = [_entry(d.name, d / MODEL_FILE, "shipped")
+           for d in sorted(checkpoints.glob("*")) if (d / MODEL_FILE).exists()]
+    default = (checkpoints / "default.txt").read_text().strip() if (checkpoints / "default.txt").exists() else ""
+    out.sort(key=lambda e: e.name != default)              # the model the app opens on comes first
+    for d in sorted(runs.glob("*")) if runs.exists() else []:
+        ck = d / "checkpoint.safetensors"
+        status = read_json(d / "status.json")
+        if ck.exists() and status.get("state") in ("finished", "stopped"):
+            out.append(_entry(f"run/{d.name}", run_weights(d, prefer_last), "run"))
+    return sorted(out, key=lambda e: e.error is not None)     # readable first: the default is usable
+
+
+def read_json(p: Path) -> dict:
+    try:
+        return json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
