@@ -42,14 +42,29 @@ def cmd_train(a):
     cfg = TrainConfig(model=a.model, data=a.data, out=a.out, preset=a.preset, steps=a.steps,
                       resolution=a.resolution, batch=a.batch, lr=a.lr, seed=a.seed, log_every=a.log_every,
                       sample_every=a.sample_every, checkpoint_every=a.checkpoint_every, max_minutes=a.minutes,
+                      max_kimg=a.kimg,
                       precision="bf16" if a.bf16 else a.precision,
-                      device=a.device, threads=a.threads, overrides=_set_values(a.set))
+                      device=a.device, threads=a.threads, overrides=_set_values(a.set),
+                      eval_kimg=a.eval_kimg, eval_n=a.eval_n, eval_space=a.eval_space,
+                      patience_kimg=a.patience_kimg)
     return train(cfg)
 
 
+def cmd_sweep(a, base: list[str]):
+    from catgan.train import sweep
+    vary = sweep.parse_vary(a.vary)
+    probe = build_parser().parse_args(["train", *base, "--out", "-"])      # typos fail before any run starts
+    if probe.out != "-" or "--threads" in base:
+        raise ValueError("give the sweep's folder as the sweep's --out and threads as its --threads, not in the "
+                         "train arguments")
+    rows = sweep.run_sweep(a.out, base, vary, parallel=a.parallel, threads=a.threads,
+                           log=lambda m: print(m, file=sys.stderr))
+    print(sweep.table(rows))
+
+
 def cmd_export(a):
-    from catgan.zoo import export_run
-    return {"model": str(export_run(a.run, a.out))}
+    from catgan.export import export_run
+    return {"model": str(export_run(a.run, a.out, last=a.last))}
 
 
 def cmd_sample(a):
@@ -149,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "or a family's own, e.g. classic for dcgan")
     t.add_argument("--steps", type=int, default=4000)
     t.add_argument("--minutes", type=float, help="stop after this much training time (pilots at equal CPU time)")
+    t.add_argument("--kimg", type=float, help="stop after this many thousand images (pilots at equal images)")
     t.add_argument("--resolution", type=int, default=64)
     t.add_argument("--batch", type=int)
     t.add_argument("--lr", type=float)
@@ -162,11 +178,27 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device")
     t.add_argument("--threads", type=int)
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a family config value")
+    t.add_argument("--eval-kimg", type=float, help="a quality point (robust FD, coverage) every this many "
+                   "thousand images; default about 20 per run, 0 turns it off")
+    t.add_argument("--eval-n", type=int, help="samples per quality point (default 1000 sticker, 300 efficientnet)")
+    t.add_argument("--eval-space", choices=["sticker", "efficientnet"],
+                   help="the feature space of quality points (default: the dataset's robust one)")
+    t.add_argument("--patience-kimg", type=float, help="stop once the best FD is this many thousand images old")
     t.set_defaults(fn=cmd_train)
+
+    sw = sub.add_parser("sweep", help="train every combination of --vary values, k at a time; resumes when rerun",
+                        epilog="every other argument is a `catgan train` argument shared by all runs")
+    sw.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2",
+                    help="a train option (lr, batch, seed, ...) or a family config key, with its values")
+    sw.add_argument("--out", required=True, help="the sweep folder: sweep.json, summary.json, one folder per run")
+    sw.add_argument("--parallel", type=int, default=2, help="runs at a time (default 2)")
+    sw.add_argument("--threads", type=int, help="threads per run (default: CPU cores / parallel)")
+    sw.set_defaults(fn=cmd_sweep)
 
     e = sub.add_parser("export", help="a finished run -> a shippable model folder")
     e.add_argument("run")
     e.add_argument("--out", required=True)
+    e.add_argument("--last", action="store_true", help="the last checkpoint, not the best quality point")
     e.set_defaults(fn=cmd_export)
 
     s = sub.add_parser("sample", help="a PNG grid of samples from a checkpoint")
@@ -214,9 +246,13 @@ def _glue_negative_lists(argv: list[str]) -> list[str]:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(_glue_negative_lists(argv))
+    argv = _glue_negative_lists(argv)
+    if argv[:1] == ["sweep"]:
+        args, base = build_parser().parse_known_args(argv)
+    else:
+        args, base = build_parser().parse_args(argv), None
     try:
-        result = args.fn(args)
+        result = args.fn(args, base) if base is not None else args.fn(args)
     except (ValueError, FileNotFoundError, NotADirectoryError, RuntimeError) as e:
         print(f"catgan: error: {e}", file=sys.stderr)
         return 2

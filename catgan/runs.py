@@ -89,7 +89,10 @@ def check_run_name(name: str) -> str:
 
 def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 64, preset: str = "cpu",
                batch: int | None = None, lr: float | None = None, seed: int = 0, precision: str = "auto",
-               bf16: bool = False, sample_every: int = 250, overrides: dict | None = None, **_) -> list[str]:
+               bf16: bool = False, sample_every: int = 250, overrides: dict | None = None,
+               eval_kimg: float | None = None, eval_n: int | None = None, eval_space: str | None = None,
+               patience_kimg: float | None = None, max_minutes: float | None = None,
+               max_kimg: float | None = None, threads: int | None = None, **_) -> list[str]:
     """`catgan train` arguments; the same from a form or from a run's saved config.json."""
     args = ["train", "--model", model, "--preset", preset, "--data", str(data), "--out", str(out),
             "--steps", str(steps), "--resolution", str(resolution), "--seed", str(seed),
@@ -97,6 +100,10 @@ def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 6
     args += ["--batch", str(batch)] if batch else []
     args += ["--lr", str(lr)] if lr else []
     args += ["--precision", "bf16" if bf16 else precision]    # bf16: what configs before --precision said
+    for flag, value in (("--eval-kimg", eval_kimg), ("--eval-n", eval_n), ("--eval-space", eval_space),
+                        ("--patience-kimg", patience_kimg), ("--minutes", max_minutes), ("--kimg", max_kimg),
+                        ("--threads", threads)):
+        args += [flag, str(value)] if value is not None else []
     for k, v in (overrides or {}).items():
         args += ["--set", f"{k}={json.dumps(v)}"]
     return args

@@ -6,6 +6,8 @@ A run folder holds everything about one run:
   metrics.jsonl    one JSON line every `log_every` steps
   samples/         step_000250.png ...: 16 fixed latents, the training time-lapse
   checkpoint.safetensors   weights, optimisers and state (atomic; resumed from)
+  quality.jsonl    a robust FD / coverage point every `eval_kimg` thousand images (catgan.train.quality)
+  best.safetensors the sampling net and D at the best point by FD (no optimisers)
 Everything random in a step (batch order, noise) derives from (seed, step), so a
 run resumed from a checkpoint repeats an uninterrupted run step for step.
 """
@@ -34,6 +36,9 @@ from catgan.media import grid_png
 from catgan.models import diffaug, get_family
 from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
                                      save_checkpoint, unflatten_optimizer)
+from catgan.train.quality import BEST, QualityHook
+
+DEFAULT_EVAL_KIMG = 25        # for runs bounded by minutes, not steps
 
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
@@ -54,12 +59,17 @@ class TrainConfig:
     sample_every: int = 250
     checkpoint_every: int = 500
     max_minutes: float | None = None     # stop (and save) after this much training time, steps left or not
+    max_kimg: float | None = None        # stop (and save) after this many thousand images, steps left or not
     precision: str = "auto"     # auto | fp32 | bf16 (catgan.device.choose_precision)
     bf16: bool = False          # the old flag: a synonym for precision="bf16"
     device: str | None = None
     threads: int | None = None
     overrides: dict = field(default_factory=dict)   # any family config key, e.g. {"ngf": 8}
     progress: bool = True
+    eval_kimg: float | None = None     # a quality point every this many thousand images; None: about 20 a run; 0: off
+    eval_n: int | None = None          # samples per point (catgan.train.quality.DEFAULT_N)
+    eval_space: str | None = None      # feature space; None: the dataset's robust one
+    patience_kimg: float | None = None  # stop when the best FD is this many thousand images old
 
 
 class TrainingFailed(RuntimeError):
@@ -120,7 +130,8 @@ class Batches:
         return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
-def load_images(data: str, resolution: int) -> tuple[torch.Tensor, dict]:
+def load_images(data: str, resolution: int):
+    """The dataset's images as one uint8 tensor N x H x W x 3 at `resolution`, its summary, and the dataset."""
     ds = resolve_dataset(data, resolution)
     x = torch.from_numpy(np.array(ds.images))          # into RAM: batches index it randomly
     if ds.resolution != resolution:      # e.g. a 128 px dataset for a 64 px model: area-resize once
@@ -128,7 +139,7 @@ def load_images(data: str, resolution: int) -> tuple[torch.Tensor, dict]:
         x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
     name = data if data == DEFAULT_NAME else None          # the embedded default is rebuilt anywhere by name
     return x, {"name": name, "path": str(ds.path), "count": len(ds), "source": ds.info.get("source"),
-               "resolution": ds.resolution, "originals": ds.originals}
+               "resolution": ds.resolution, "originals": ds.originals}, ds
 
 
 def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
@@ -148,7 +159,7 @@ class Trainer:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
-        self.images, self.dataset_info = load_images(cfg.data, cfg.resolution)
+        self.images, self.dataset_info, dataset = load_images(cfg.data, cfg.resolution)
         self.model_cfg = self._saved_config() or diffaug.few_shot_defaults(family_cls.config(
             cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr, **cfg.overrides}),
             self.dataset_info["originals"], cfg.overrides)
@@ -162,8 +173,11 @@ class Trainer:
         self.batches = Batches(self.images, self.model_cfg["batch"], cfg.seed, self.dist.rank, self.dist.world)
         self.fixed_z = torch.randn(N_FIXED, self.model_cfg["latent_dim"],
                                    generator=torch.Generator().manual_seed(cfg.seed + 777))
-        self.step, self.train_seconds = 0, 0.0
-        self.stop_requested = False
+        self.step, self.train_seconds, self.quality_seconds = 0, 0.0, 0.0
+        self.eval_kimg = default_eval_kimg(cfg, self.model_cfg["batch"]) if cfg.eval_kimg is None else cfg.eval_kimg
+        self.quality = (QualityHook(self.out, dataset, self.model_cfg["latent_dim"], self.eval_kimg, cfg.eval_n,
+                                    cfg.eval_space) if self.eval_kimg and self.dist.main else None)
+        self.stop_requested, self.stop_reason = False, None
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
 
     def _saved_config(self) -> dict | None:
@@ -185,7 +199,8 @@ class Trainer:
     def meta(self) -> dict:
         return {"family": self.cfg.model, "config": self.model_cfg, "resolution": self.cfg.resolution,
                 "latent_dim": self.model_cfg["latent_dim"], "dataset": self.dataset_info, "step": self.step,
-                "train_seconds": round(self.train_seconds, 1), "seed": self.cfg.seed,
+                "train_seconds": round(self.train_seconds, 1), "quality_seconds": round(self.quality_seconds, 1),
+                "images_seen": self.step * self.model_cfg["batch"] * self.dist.world, "seed": self.cfg.seed,
                 "bf16": self.precision.bf16, "machine": self.machine,
                 "world_size": self.dist.world, "sample_net": self.family.sample_net,
                 "sample_kwargs": self.family.sample_kwargs(), "state": self.family.extra_state()}
@@ -201,6 +216,12 @@ class Trainer:
             tensors.update(t)
         save_checkpoint(self.out / CHECKPOINT, tensors, {**self.meta(), "optimizer_groups": groups})
 
+    def save_best(self, row: dict):
+        """The sampling net and D as they are now, the point's scores in the metadata."""
+        keep = (self.family.sample_net, "D")
+        tensors = {f"{name}.{k}": v for name in keep for k, v in self.family.nets[name].state_dict().items()}
+        save_checkpoint(self.out / BEST, tensors, {**self.meta(), "best": row})
+
     def resume(self) -> bool:
         path = self.out / CHECKPOINT
         if not path.exists():
@@ -212,11 +233,14 @@ class Trainer:
             prefix = name + "."
             net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         self.step, self.train_seconds = int(meta["step"]), float(meta.get("train_seconds", 0.0))
+        self.quality_seconds = float(meta.get("quality_seconds", 0.0))
         for name, opt in self.family.opt.items():
             unflatten_optimizer(f"opt_{name}", tensors, meta["optimizer_groups"][name], opt)
         self.family.load_extra_state(meta.get("state", {}))
         if self.dist.main:                       # forget metrics logged after the checkpoint
             self._truncate_metrics(self.step)
+            if self.quality:
+                self.quality.truncate(self.step)
         return True
 
     def _truncate_metrics(self, step: int):
@@ -225,18 +249,33 @@ class Trainer:
             keep = [ln for ln in path.read_text().splitlines() if _line_step(ln) is not None and _line_step(ln) <= step]
             atomic_write_bytes(path, ("\n".join(keep) + "\n" if keep else "").encode())
 
-    def write_samples(self):
-        if not self.dist.main:
-            return
+    def sample(self, z: torch.Tensor) -> np.ndarray:
+        """uint8 samples of the sampling net (eval mode) at the run's resolution."""
         net = self.family.nets[self.family.sample_net]
         was_training = net.training
         net.eval()
         with torch.no_grad():
-            x = net(self.fixed_z.to(self.dist.device), **self.family.sample_kwargs())
+            x = net(z.to(self.dist.device), **self.family.sample_kwargs())
         net.train(was_training)
         if x.shape[-1] != self.cfg.resolution:
             x = F.interpolate(x.float(), size=self.cfg.resolution, mode="nearest")
-        atomic_write_bytes(self.out / "samples" / f"step_{self.step:06d}.png", grid_png(_to_uint8(x), cols=4))
+        return _to_uint8(x)
+
+    def write_samples(self):
+        if self.dist.main:
+            atomic_write_bytes(self.out / "samples" / f"step_{self.step:06d}.png",
+                               grid_png(self.sample(self.fixed_z), cols=4))
+
+    def measure_quality(self, images_seen: int):
+        row = self.quality.measure(self.step, images_seen, self.sample)
+        self.quality_seconds += row["seconds"]
+        if row["best"]:
+            self.save_best(row)
+            self.write_samples()           # the scrubber can show the best point
+        self.save()            # a resumed run then never re-measures a point or loses a best one
+        if self.quality.stale(images_seen, self.cfg.patience_kimg):
+            self.stop_requested, self.stop_reason = True, (
+                f"no better FD for {self.cfg.patience_kimg:g} k images (best at step {self.quality.best['step']})")
 
     # --- the loop -----------------------------------------------------------
     def run(self) -> dict:
@@ -281,7 +320,9 @@ class Trainer:
                    disable=not (cfg.progress and self.dist.main), mininterval=1.0)
         t_log, step_log, last = time.time(), self.step, {}
         budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
-        while self.step < cfg.steps and not self.stop_requested and self.train_seconds < budget:
+        max_steps = min(cfg.steps, math.ceil(cfg.max_kimg * 1000 / (self.model_cfg["batch"] * self.dist.world))
+                        if cfg.max_kimg else cfg.steps)
+        while self.step < max_steps and not self.stop_requested and self.train_seconds < budget:
             t0 = time.time()
             self.family.begin_step(self.step)
             real = self.batches(self.step).to(self.dist.device).contiguous(memory_format=torch.channels_last)
@@ -294,6 +335,8 @@ class Trainer:
             n = real.shape[0] * self.dist.world
             self.family.update_ema(self.step * n, n)
             self.train_seconds += time.time() - t0
+            if self.quality and self.quality.due(self.step * n, (self.step - 1) * n):
+                self.measure_quality(self.step * n)
             bar.update(1)
             last = metrics
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
@@ -311,9 +354,10 @@ class Trainer:
         self.save()
         if self.step % cfg.sample_every:
             self.write_samples()
-        state = "stopped" if self.stop_requested and self.step < cfg.steps else "finished"
-        self.status(state)
-        return {"state": state, "step": self.step, "last": last}
+        early = self.stop_reason is not None
+        state = "stopped" if self.stop_requested and self.step < cfg.steps and not early else "finished"
+        self.status(state, stop_reason=self.stop_reason)
+        return {"state": state, "step": self.step, "last": last, "stop_reason": self.stop_reason}
 
     def _log(self, row: dict):
         if self.dist.main:
@@ -326,6 +370,16 @@ def _line_step(line: str):
         return json.loads(line)["step"]
     except (json.JSONDecodeError, KeyError, TypeError):
         return None
+
+
+def default_eval_kimg(cfg: TrainConfig, batch: int) -> float:
+    """About 20 quality points over a run bounded by steps; every 25 k images for runs bounded by minutes."""
+    total_kimg = cfg.steps * batch / 1000
+    if cfg.max_kimg:
+        total_kimg = min(total_kimg, cfg.max_kimg)
+    elif cfg.max_minutes or total_kimg > 20 * 1000:
+        return DEFAULT_EVAL_KIMG
+    return max(round(total_kimg / 20, 1), 0.1)
 
 
 def train(cfg: TrainConfig) -> dict:

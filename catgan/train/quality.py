@@ -1,0 +1,133 @@
+"""Quality measured while a GAN trains: the hook the trainer calls, as stylegan2-ada-pytorch's metric_main.
+
+Every `every_kimg` thousand images the trainer hands the hook a function that draws uint8 samples
+from its sampling net (EMA where there is one). The hook scores a fixed set of latents in the
+dataset's robust feature space (the sticker space for the renderer's stickers, EfficientNet for
+anything else) against real features computed once and cached per dataset: FD, precision, recall,
+density, coverage, and pose x item coverage where the space has label heads. Each point is one JSON
+line in the run folder's quality.jsonl. Families never see it.
+
+Which point is best is decided here too (lowest FD); the trainer saves that point's weights.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from catgan.audit import modes
+from catgan.audit.metrics import frechet, prdc
+from catgan.audit.spaces import FeatureSpace, dataset_features, spaces_for
+from catgan.data.dataset import Dataset
+from catgan.io import atomic_write_bytes
+
+QUALITY = "quality.jsonl"
+BEST = "best.safetensors"
+DEFAULT_N = {"sticker": 1000, "efficientnet": 300}   # samples per point: a few seconds each on 2 CPU cores
+LATENT_SEED = 4242                                   # the same latents at every point, so points compare
+
+
+@dataclass
+class Reference:
+    """A dataset's real side, once per run: feature mean and covariance, a subset for k-NN, labels."""
+    space: FeatureSpace
+    mu: np.ndarray
+    sigma: np.ndarray
+    subset: np.ndarray          # n real features for precision / recall / density / coverage
+    dataset: Dataset
+
+
+def reference(ds: Dataset, n: int, space: FeatureSpace | None = None) -> Reference:
+    space = space or spaces_for(ds)[0]
+    f = dataset_features(ds, space, progress=False).astype(np.float64)
+    pick = np.random.default_rng(0).choice(len(f), min(n, len(f)), replace=False)
+    return Reference(space, f.mean(0), np.cov(f, rowvar=False), f[np.sort(pick)].astype(np.float32), ds)
+
+
+def score(ref: Reference, images: np.ndarray) -> dict:
+    """One quality point for uint8 samples N x H x W x 3."""
+    fake = ref.space.features(images).astype(np.float64)
+    row = {"fd": frechet(ref.mu, ref.sigma, fake.mean(0), np.cov(fake, rowvar=False)), **prdc(ref.subset, fake)}
+    if ref.space.key == "sticker" and ref.dataset.labels:
+        m = modes.label_measures(ref.dataset, images)
+        row.update(mode_coverage=m["mode_coverage"], kl=m["kl_real_to_generated"])
+    return {k: round(v, 5) for k, v in row.items()}
+
+
+class QualityHook:
+    """Decides when a point is due, measures it, appends it, and tracks the best point by FD."""
+
+    def __init__(self, out: Path, ds: Dataset, latent_dim: int, every_kimg: float, n: int | None = None,
+                 space: str | None = None):
+        self.out, self.ds, self.every = Path(out), ds, every_kimg * 1000
+        spaces = {s.key: s for s in spaces_for(ds)}
+        if space is not None and space not in spaces:
+            raise ValueError(f"the {space!r} space does not fit {ds.path}; choose from {sorted(spaces)}")
+        self.space = spaces[space] if space else next(iter(spaces.values()))
+        self.n = n or DEFAULT_N[self.space.key]
+        self.z = torch.randn(self.n, latent_dim, generator=torch.Generator().manual_seed(LATENT_SEED))
+        self._ref: Reference | None = None
+        self.rows = read_quality(self.out)
+
+    @property
+    def best(self) -> dict | None:
+        return best_row(self.rows)
+
+    def due(self, images_seen: int, last_images: int) -> bool:
+        """True when the images seen crossed a multiple of every_kimg during the last step."""
+        return self.every > 0 and images_seen // self.every > last_images // self.every
+
+    def measure(self, step: int, images_seen: int, sample: Callable[[torch.Tensor], np.ndarray]) -> dict:
+        """Score `sample(z)` (uint8 images), append the row; the row says whether it is the new best."""
+        t0 = time.time()
+        if self._ref is None:
+            self._ref = reference(self.ds, self.n, self.space)
+        images = np.concatenate([sample(self.z[i:i + 250]) for i in range(0, self.n, 250)])
+        previous = self.best
+        row = {"step": step, "images": images_seen, **score(self._ref, images), "n": self.n,
+               "space": self.space.key, "seconds": round(time.time() - t0, 2), "time": round(time.time(), 3)}
+        row["best"] = previous is None or row["fd"] < previous["fd"]
+        self.rows.append(row)
+        with open(self.out / QUALITY, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        return row
+
+    def truncate(self, step: int) -> None:
+        """On resume: forget points measured after the checkpoint (the run will measure them again)."""
+        self.rows = [r for r in self.rows if r["step"] <= step]
+        text = "".join(json.dumps(r) + "\n" for r in self.rows)
+        if (self.out / QUALITY).exists():
+            atomic_write_bytes(self.out / QUALITY, text.encode())
+
+    def stale(self, images_seen: int, patience_kimg: float | None) -> bool:
+        """True when the best FD is more than patience_kimg thousand images old."""
+        best = self.best
+        return bool(patience_kimg) and best is not None and images_seen - best["images"] >= patience_kimg * 1000
+
+
+def read_quality(run: str | Path) -> list[dict]:
+    """quality.jsonl as rows; a half-written last line is skipped; none for runs from before the hook."""
+    rows = []
+    try:
+        lines = (Path(run) / QUALITY).read_text().splitlines()
+    except OSError:
+        return rows
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("fd"), (int, float)) and "step" in row:
+            rows.append(row)
+    return rows
+
+
+def best_row(rows: list[dict]) -> dict | None:
+    """The point with the lowest finite FD (the earliest of equals)."""
+    finite = [r for r in rows if np.isfinite(r["fd"])]
+    return min(finite, key=lambda r: (r["fd"], r["step"])) if finite else None

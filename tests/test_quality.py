@@ -1,0 +1,113 @@
+"""Quality measured while training: points, the best snapshot, resume, early stop, and old run folders."""
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from catgan.train.quality import BEST, QUALITY, QualityHook, best_row, read_quality
+
+
+def _rows(fds):
+    return [{"step": 10 * (i + 1), "images": 640 * (i + 1), "fd": fd} for i, fd in enumerate(fds)]
+
+
+def test_the_best_point_is_the_lowest_finite_fd_and_the_earliest_of_equals():
+    assert best_row(_rows([9.0, 4.0, 6.0, 4.0, 5.0]))["step"] == 20
+    assert best_row(_rows([math.nan, 7.0, math.inf, 3.0, math.nan]))["step"] == 40
+    assert best_row(_rows([math.nan])) is None
+    assert best_row([]) is None
+
+
+def test_a_point_is_due_each_time_the_images_seen_cross_a_multiple(tiny_data, tmp_path):
+    hook = QualityHook(tmp_path, tiny_data, latent_dim=8, every_kimg=0.1, n=16)
+    due = [s for s in range(1, 40) if hook.due(s * 8, (s - 1) * 8)]
+    assert due == [13, 25, 38]                      # 104, 200, 304 images: past 100, 200, 300
+    assert not QualityHook(tmp_path, tiny_data, 8, every_kimg=0, n=16).due(800, 0)
+
+
+def test_patience_stops_only_once_the_best_is_old_enough(tiny_data, tmp_path):
+    hook = QualityHook(tmp_path, tiny_data, latent_dim=8, every_kimg=1, n=16)
+    hook.rows = [{"step": 1, "images": 1000, "fd": 5.0}, {"step": 2, "images": 2000, "fd": 6.0}]
+    assert not hook.stale(2000, patience_kimg=2)
+    assert hook.stale(3000, patience_kimg=2)
+    assert not hook.stale(10_000, patience_kimg=None)
+
+
+def test_a_half_written_or_foreign_line_is_skipped(tmp_path):
+    (tmp_path / QUALITY).write_text('{"step": 2, "images": 16, "fd": 3.5}\n["x"]\n{"step": 4, "images": 32, "f')
+    assert [r["step"] for r in read_quality(tmp_path)] == [2]
+    assert read_quality(tmp_path / "missing") == []
+
+
+def test_a_short_run_logs_points_and_keeps_its_best_snapshot(tiny_cfg):
+    from catgan import load_generator
+    from catgan.train.trainer import Trainer
+    cfg = tiny_cfg("dcgan", steps=12, eval_kimg=0.016, eval_n=48)       # a point every 2 steps of 8 images
+    Trainer(cfg).run()
+    rows = read_quality(cfg.out)
+    assert [r["step"] for r in rows] == [2, 4, 6, 8, 10, 12]
+    for r in rows:
+        assert r["space"] == "sticker" and r["n"] == 48 and r["images"] == r["step"] * 8
+        assert np.isfinite(r["fd"]) and 0 <= r["coverage"] <= 1 and 0 <= r["mode_coverage"] <= 1
+    best = best_row(rows)
+    assert [r["step"] for r in rows if r["best"]][-1] == best["step"]
+    g = load_generator(f"{cfg.out}/{BEST}")
+    assert g.meta["step"] == best["step"] and g.meta["best"]["fd"] == best["fd"]
+    assert g.generate(g.latents(0, 2)).shape == (2, 32, 32, 3)
+    assert (Path(cfg.out) / "samples" / f"step_{best['step']:06d}.png").exists()
+
+
+def test_resume_keeps_the_history_and_forgets_points_after_the_checkpoint(tiny_cfg):
+    from catgan.train.trainer import Trainer
+    Trainer(tiny_cfg("dcgan", steps=4, eval_kimg=0.016, eval_n=48)).run()
+    cfg = tiny_cfg("dcgan", steps=8, eval_kimg=0.016, eval_n=48)
+    with open(f"{cfg.out}/{QUALITY}", "a") as f:             # a point from a run killed after its checkpoint
+        f.write(json.dumps({"step": 6, "images": 48, "fd": -1.0}) + "\n")
+    Trainer(cfg).run()
+    rows = read_quality(cfg.out)
+    assert [r["step"] for r in rows] == [2, 4, 6, 8]
+    assert all(r["fd"] >= 0 for r in rows)
+
+
+def test_patience_ends_a_run_early_and_says_why(tiny_cfg):
+    from catgan.train.trainer import Trainer, read_status
+    result = Trainer(tiny_cfg("dcgan", steps=400, eval_kimg=0.016, eval_n=48, patience_kimg=0.048)).run()
+    rows = read_quality(tiny_cfg("dcgan").out)
+    assert result["step"] < 400 and result["stop_reason"].startswith("no better FD")
+    assert rows[-1]["images"] - best_row(rows)["images"] >= 48
+    assert read_status(tiny_cfg("dcgan").out)["state"] == "finished"
+
+
+def test_a_dataset_without_labels_is_measured_in_the_general_space(tiny_data, tmp_path):
+    from catgan.audit.spaces import spaces_for
+    from catgan.data.dataset import write_dataset
+    ds = write_dataset(tmp_path / "photos", np.asarray(tiny_data.images), {})      # no source, no labels
+    assert [s.key for s in spaces_for(ds)] == ["efficientnet"]
+    hook = QualityHook(tmp_path, ds, latent_dim=8, every_kimg=1, n=8)
+    row = hook.measure(1, 1000, lambda z: np.asarray(ds.images)[:len(z)])
+    assert row["space"] == "efficientnet" and "mode_coverage" not in row and row["best"]
+
+
+def test_a_run_folder_from_before_quality_points_still_lists_by_its_checkpoint(tiny_cfg, tmp_path):
+    from catgan.catalogue import list_models, run_weights
+    from catgan.train.trainer import Trainer
+    cfg = tiny_cfg("dcgan", steps=2, eval_kimg=0, out="runs/old")
+    Trainer(cfg).run()
+    assert not (tmp_path / "runs" / "old" / QUALITY).exists()
+    [entry] = [e for e in list_models(tmp_path / "none", tmp_path / "runs") if e.kind == "run"]
+    assert entry.path.name == "checkpoint.safetensors" and entry.meta["step"] == 2
+    assert run_weights(tmp_path / "runs" / "old").name == "checkpoint.safetensors"
+
+
+def test_export_takes_the_best_point_unless_asked_for_the_last(tiny_cfg, tmp_path):
+    from catgan.export import export_run
+    from catgan.train.checkpoint import read_meta
+    from catgan.train.trainer import Trainer
+    cfg = tiny_cfg("dcgan", steps=8, eval_kimg=0.016, eval_n=48)
+    Trainer(cfg).run()
+    best = best_row(read_quality(cfg.out))
+    assert read_meta(export_run(cfg.out, tmp_path / "best"))["step"] == best["step"]
+    assert read_meta(export_run(cfg.out, tmp_path / "last", last=True))["step"] == 8
+    assert (tmp_path / "best" / QUALITY).exists()
