@@ -9,6 +9,7 @@ from catgan.catalogue import MODEL_FILE, list_models, read_json
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.runs import read_metrics
+from catgan.train.quality import best_row, read_quality
 
 
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
@@ -51,6 +52,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
                                                        if k != "histograms"},
             "memorisation": report.get("memorisation"), "pilots": read_json(folder / "pilots.json"),
             "curve": read_json(folder / "curve.json"), "history": history,
+            "chosen": chosen_step(meta, read_quality(folder)),
+            "quality_during_training": quality_table(read_quality(folder)),
             "summary": f"{g.family.upper()} · {steps:,} steps · {steps * batch / 1e6:.2f} M images · "
                        f"{meta.get('train_seconds', 0) / 60:.0f} min on {trained_on}"}
     atomic_write_json(folder / "card.json", card)
@@ -68,10 +71,40 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              *_ladder_table(card["ladders"]), "",
              *_rows_section("Training curves", {"how": CURVES_HOW, "rows": training_curve(metrics, g.family, batch)}),
              *_rows_section("Phases", {"how": PHASES_HOW, "rows": phases(metrics, batch)}),
+             *([f"## Chosen step", "", card["chosen"], ""] if card["chosen"] else []),
+             *_rows_section("Quality while it trained", card["quality_during_training"]),
              *_rows_section("Pilots", card["pilots"]), *_rows_section("Robust FD against images seen", card["curve"]),
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
+
+
+def chosen_step(meta: dict, quality: list[dict]) -> str:
+    """Which step the model is, and why: the best quality point, or the last checkpoint."""
+    if not quality:
+        return ""
+    best, last = best_row(quality), quality[-1]
+    space = f"{last['space']} space, {last['n']} samples a point"
+    if meta.get("best") and best and meta["step"] == best["step"]:
+        return (f"Step {best['step']:,} ({best['images'] / 1e6:.3f} M images): the lowest FD ({best['fd']:.2f}) "
+                f"of {len(quality)} quality points measured while it trained ({space}); the run went on to step "
+                f"{last['step']:,}, where FD was {last['fd']:.2f}.")
+    return (f"Step {meta['step']:,}: the last checkpoint (exported with --last); the best quality point was "
+            f"step {best['step']:,} with FD {best['fd']:.2f} ({space}).") if best else ""
+
+
+def quality_table(quality: list[dict], rows: int = 12) -> dict:
+    """The quality points, thinned to about `rows`, always keeping the best and the last."""
+    if not quality:
+        return {}
+    best = best_row(quality)
+    every = max(1, len(quality) // rows)
+    keep = [r for i, r in enumerate(quality) if i % every == 0 or r is best or i == len(quality) - 1]
+    return {"how": f"Measured by the trainer every few thousand images ({quality[-1]['space']} space, "
+                   f"{quality[-1]['n']} samples a point: noisier than the final eval's 5,000); * marks the best.",
+            "rows": [{"step": r["step"], "M images": round(r["images"] / 1e6, 3), "fd": r["fd"],
+                      "coverage": r.get("coverage"), "pose×item coverage": r.get("mode_coverage"),
+                      "best": "*" if r is best else ""} for r in keep]}
 
 
 CURVE_KEYS = {"began": ["k_t", "M_global", "L_real", "L_fake"], "pgwgan": ["resolution", "wasserstein", "gp", "drift"],

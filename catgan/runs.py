@@ -75,8 +75,12 @@ def _is_training_run(p: Path) -> bool:
 
 
 def list_runs(runs: Path) -> list[Path]:
-    """Training run folders, newest first."""
-    found = [p for p in Path(runs).glob("*") if p.is_dir() and _is_training_run(p)] if Path(runs).exists() else []
+    """Training run folders, and those of sweeps one level down (a folder with sweep.json), newest first."""
+    if not Path(runs).exists():
+        return []
+    folders = [p for p in Path(runs).glob("*") if p.is_dir()]
+    folders += [p for s in folders if (s / "sweep.json").exists() for p in s.glob("*") if p.is_dir()]
+    found = [p for p in folders if _is_training_run(p)]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 

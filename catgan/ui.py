@@ -215,3 +215,22 @@ def stored_latent(g: LoadedGenerator, key: str = "z") -> np.ndarray | None:
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:
     """A markdown link that opens one latent in the Latent sliders page."""
     return f"[seed {seed}](Latent_sliders?model={model}&base={seed}&base_scale={scale})"
+
+
+def quality_chart(points: list[dict], metric: str, title: str, key: str | None = None) -> None:
+    """Quality points against images seen, one line per run, each run's best point as a large diamond."""
+    points = [p for p in points if p.get(metric) is not None]
+    if not points:
+        return
+    x = {"field": "k images", "type": "quantitative", "title": "thousand images seen"}
+    y = {"field": metric, "type": "quantitative", "title": title, "scale": {"zero": False}}
+    color = {"field": "run", "type": "nominal", "legend": {"orient": "bottom", "title": None}}
+    tip = [{"field": f} for f in ("run", "step", "k images", metric)]
+    st.vega_lite_chart({
+        "data": {"values": points}, "height": 220,
+        "layer": [{"mark": {"type": "line", "point": True}, "encoding": {"x": x, "y": y, "color": color,
+                                                                         "tooltip": tip}},
+                  {"transform": [{"filter": "datum.best"}], "mark": {"type": "point", "shape": "diamond",
+                                                                    "size": 220, "filled": True},
+                   "encoding": {"x": x, "y": y, "color": color, "tooltip": tip}}]},
+        width="stretch", key=key)

@@ -3,12 +3,13 @@ import time
 
 import streamlit as st
 
-from catgan import catalogue, jobs, runs as runlib, ui
+from catgan import catalogue, compare, jobs, runs as runlib, ui
 from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.device import PRECISIONS, choose_precision
 from catgan.models import FAMILIES, diffaug
 from catgan.models.pgwgan import images_to_full_resolution
+from catgan.train.quality import best_row, read_quality
 
 ui.page_config("Training")
 st.title("Training")
@@ -82,7 +83,7 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
         except jobs.JobBusy as e:
             st.error(str(e))
 
-all_runs = [p.name for p in runlib.list_runs(RUNS)]
+all_runs = [compare.run_label(p, RUNS) for p in runlib.list_runs(RUNS)]
 active = jobs.active_job(RUNS)
 if not all_runs:
     st.info("No runs yet.")
@@ -122,10 +123,30 @@ def monitor():
             col.line_chart({k: metrics[k] for k in keys if k in metrics} | {"step": metrics["step"]}, x="step")
         cols[-1].caption("images/s")
         cols[-1].line_chart({"images/s": metrics["images_per_s"], "step": metrics["step"]}, x="step")
+    quality = read_quality(run)
+    best = best_row(quality)
+    if best:
+        space = quality[-1]["space"]
+        st.caption(f"**Quality** in the {space} space ({quality[-1]['n']} samples a point"
+                   + ("; this data has no label heads, so the general space" if space == "efficientnet" else "")
+                   + f"). Best so far: **FD {best['fd']:.2f} at step {best['step']:,}** "
+                   f"({best['images'] / 1000:,.0f} k images, the diamond); the model dropdown and export use it.")
+        points = compare.curve_points(run_name, quality)
+        for col, metric in zip(st.columns(3), compare.CURVE_METRICS):
+            with col:
+                ui.quality_chart(points, metric, compare.CURVE_METRICS[metric], key=f"q_{metric}")
     grids = runlib.sample_grids(run)
     if grids:
-        i = st.slider("Sample grid at step", 0, len(grids) - 1, len(grids) - 1, format="%d",
-                      key=f"grid_{run_name}") if len(grids) > 1 else 0
+        key = f"grid_{run_name}"
+        at_best = [i for i, (step, _) in enumerate(grids) if best and step == best["step"]]
+        if at_best and len(grids) > 1:
+            st.button(f"Show the best step ({best['step']:,})", key="to_best",
+                      on_click=lambda: st.session_state.update({key: at_best[0]}))
+        last = len(grids) - 1
+        if st.session_state.get(key) in (None, st.session_state.get(f"{key}_last")):
+            st.session_state[key] = last              # on the newest grid: follow new ones as they come
+        st.session_state[f"{key}_last"] = last
+        i = st.slider("Sample grid at step", 0, last, format="%d", key=key) if last else 0
         st.image(str(grids[i][1]), caption=f"16 fixed latents at step {grids[i][0]:,}", width=384,
                  output_format="PNG")
 
@@ -134,4 +155,4 @@ monitor()
 grids = runlib.sample_grids(run)
 if len(grids) > 1:
     st.download_button("Download the training time-lapse (GIF)", runlib.timelapse_gif(run),
-                       file_name=f"{run_name}-timelapse.gif", mime="image/gif")
+                       file_name=f"{run.name}-timelapse.gif", mime="image/gif")

@@ -173,6 +173,10 @@ def test_train_from_the_page_watch_it_then_stop_and_find_it(app, page):
     page.wait_for_function("""(before) => {
         const bars = [...document.querySelectorAll("[data-testid='stProgress']")].map(e => e.innerText);
         return bars.length && bars[0] !== before; }""", arg=first, timeout=120_000)
+    # quality points while it runs: the curves beside the losses, and the best point named
+    page.get_by_text("Best so far: FD", exact=False).wait_for(timeout=120_000)
+    wait_for_count(page, "[data-testid='stVegaLiteChart']", 3 + 3)
+    assert "running" in page.locator("[data-testid='stProgress']").first.inner_text()
     page.get_by_role("button", name="Stop (saves a checkpoint)").click()
     page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stProgress']")]
         .some(e => e.innerText.includes('stopped'))""", timeout=120_000)
@@ -270,3 +274,23 @@ def test_your_own_cat_then_edit_it_along_a_direction_and_morph_it(app, page, tmp
     assert "seeds=z" in tab.url
     assert tab.locator("[data-testid='stException'], [data-testid='stAlert']").count() == 0
     assert image_srcs(tab)
+
+
+def test_a_sweep_of_two_runs_overlays_on_compare_runs(app, page):
+    from catgan.train import sweep
+    out = app["root"] / "runs" / "sweep-lr"
+    done = subprocess.run([sys.executable, "-m", "catgan", "sweep", "--model", "dcgan", "--data",
+                           str(app["data"].path), "--resolution", "32", "--batch", "8", "--kimg", "0.16",
+                           "--set", "ngf=8", "--set", "ndf=8", "--eval-kimg", "0.032", "--eval-n", "32",
+                           "--vary", "lr=1e-4,2e-4", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert all(r["state"] == "finished" for r in sweep.summary(out))
+    page.goto(f"{app['url']}/Compare_runs")
+    idle(page)
+    wait_for_count(page, "[data-testid='stVegaLiteChart']", 3)
+    chosen = page.locator("[data-testid='stMultiSelect']").first.inner_text()
+    assert "sweep-lr/lr-1e-4" in chosen and "sweep-lr/lr-2e-4" in chosen
+    page.get_by_text("Sweep sweep-lr").wait_for()
+    assert page.locator("[data-testid='stDataFrame']").count() == 2        # config differences, sweep summary
+    assert len(image_srcs(page, at_least=2)) >= 2

@@ -12,7 +12,7 @@ PAGES = ["app.py", "pages/1_Latent_sliders.py", "pages/2_Corners.py", "pages/3_L
 
 AUDIT_PAGES = ["pages/6_Failure_gallery.py", "pages/7_Nearest_neighbours.py", "pages/8_Report_card.py",
                "pages/10_Real_or_fake.py", "pages/11_Directions.py", "pages/12_Your_own_cat.py",
-               "pages/9_Training.py"]
+               "pages/9_Training.py", "pages/13_Compare_runs.py"]
 
 
 @pytest.fixture(scope="module")
@@ -308,3 +308,53 @@ def test_your_own_cat_is_inverted_stored_and_reopened_by_its_link():
 def test_a_stale_latent_id_in_a_link_is_explained():
     at = settle(run("pages/11_Directions.py", {"model": "tiny", "z": "0123456789"}))
     assert not at.exception and any("0123456789" in w.value for w in at.warning)
+
+
+@pytest.fixture(scope="module")
+def swept(zoo):
+    """A sweep folder of two tiny runs with quality points, as `catgan sweep` leaves it."""
+    from catgan.train import sweep
+    from catgan.train.trainer import TrainConfig
+    from conftest import TINY
+    out = zoo / "runs" / "sw"
+    plan = sweep.plan(out, ["--model", "dcgan"], {"lr": ["1e-4", "2e-4"]})
+    for name, values in plan["runs"].items():
+        train(TrainConfig(model="dcgan", data=str(zoo / "data"), out=str(out / name), steps=6, resolution=32,
+                          batch=8, lr=float(values["lr"]), sample_every=2, threads=1, progress=False,
+                          eval_kimg=0.016, eval_n=32, overrides=dict(TINY["dcgan"])))
+    return out
+
+
+def _charts(at):
+    return [el for el in at.main if "vega" in type(el).__name__.lower()
+            or "vega" in getattr(el, "type", "").lower()]
+
+
+def test_training_page_shows_the_quality_curve_and_jumps_to_the_best_step(swept):
+    from catgan.train.quality import best_row, read_quality
+    best = best_row(read_quality(swept / "lr-1e-4"))
+    at = run("pages/9_Training.py")
+    next(s for s in at.selectbox if s.label == "Run").set_value("sw/lr-1e-4").run()
+    assert not at.exception, at.exception
+    text = " ".join(c.value for c in at.caption)
+    assert f"FD {best['fd']:.2f} at step {best['step']:,}" in text and "sticker space" in text
+    from catgan.runs import sample_grids
+    steps = [step for step, _ in sample_grids(swept / "lr-1e-4")]
+    scrubber = next(s for s in at.slider if s.label == "Sample grid at step")
+    assert scrubber.value == len(steps) - 1                     # the newest grid first
+    scrubber.set_value(0).run()
+    next(b for b in at.button if b.label.startswith("Show the best step")).click().run()
+    assert not at.exception, at.exception
+    assert steps[next(s for s in at.slider if s.label == "Sample grid at step").value] == best["step"]
+
+
+def test_compare_runs_overlays_the_sweep_and_lists_what_differs(swept):
+    at = run("pages/13_Compare_runs.py", runs=["sw/lr-1e-4", "sw/lr-2e-4"])
+    assert not at.exception, at.exception
+    assert len(_charts(at)) == 3                                # FD, coverage, pose x item coverage
+    table = at.dataframe[0].value
+    assert "lr" in table.index and set(table.loc["lr"]) == {"0.0001", "0.0002"}
+    assert "batch" not in table.index                           # the same in both: not listed
+    summary = at.dataframe[1].value
+    assert list(summary["run"]) == ["lr-1e-4", "lr-2e-4"] and summary["best fd"].notna().all()
+    assert len(images(at)) == 2                                 # one grid per run at the chosen point

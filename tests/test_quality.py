@@ -111,3 +111,20 @@ def test_export_takes_the_best_point_unless_asked_for_the_last(tiny_cfg, tmp_pat
     assert read_meta(export_run(cfg.out, tmp_path / "best"))["step"] == best["step"]
     assert read_meta(export_run(cfg.out, tmp_path / "last", last=True))["step"] == 8
     assert (tmp_path / "best" / QUALITY).exists()
+
+
+def test_the_card_of_an_exported_run_says_which_step_was_chosen_and_why(tiny_cfg, tmp_path):
+    from catgan.card import write_card
+    from catgan.export import export_run
+    from catgan.train.trainer import Trainer
+    cfg = tiny_cfg("dcgan", steps=8, eval_kimg=0.016, eval_n=48)
+    Trainer(cfg).run()
+    best = best_row(read_quality(cfg.out))
+    export_run(cfg.out, tmp_path / "model")
+    card = write_card(tmp_path / "model", "test machine")
+    assert card["chosen"].startswith(f"Step {best['step']:,}") and "the lowest FD" in card["chosen"]
+    assert [r["best"] for r in card["quality_during_training"]["rows"]].count("*") == 1
+    text = (tmp_path / "model" / "card.md").read_text()
+    assert "## Chosen step" in text and "## Quality while it trained" in text and "sticker space" in text
+    export_run(cfg.out, tmp_path / "last", last=True)
+    assert "the last checkpoint" in write_card(tmp_path / "last", "test machine")["chosen"]
