@@ -23,6 +23,7 @@ cols[2].metric("Training steps", f"{g.meta.get('step', 0):,}")
 cols[3].metric("Training time", f"{g.meta.get('train_seconds', 0) / 60:.0f} min")
 if card.get("summary"):
     st.caption(card["summary"])
+ui.web_page_download(entry)
 
 
 def _new_batch():

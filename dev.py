@@ -5,6 +5,7 @@ Creates .venv on first use and reinstalls only when a requirements file changes.
 """
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,15 +28,29 @@ def ensure_env(requirements: str) -> None:
     stamp.touch()
 
 
+def ensure_web_runtime() -> None:
+    """ONNX Runtime Web for `catgan export-web`, from npm (catgan/web/package-lock.json), once."""
+    web = ROOT / "catgan" / "web"
+    if (web / "node_modules" / "onnxruntime-web" / "dist").exists():
+        return
+    if shutil.which("npm") is None:
+        print("dev.py: npm not found, so web export is unavailable (install Node.js and npm, then rerun)")
+        return
+    subprocess.check_call(["npm", "ci", "--prefix", str(web), "--no-audit", "--no-fund", "--ignore-scripts",
+                           "--loglevel=error"])
+
+
 def main() -> int:
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     extra = sys.argv[2:]
     os.chdir(ROOT)
     if what == "app":
         ensure_env("requirements.txt")
+        ensure_web_runtime()
         return subprocess.call([str(BIN / "streamlit"), "run", "app.py", *extra])
     if what == "test":
         ensure_env("requirements-dev.txt")
+        ensure_web_runtime()
         return subprocess.call([str(BIN / "python"), "-m", "pytest", "-q", *extra])
     if what == "bench":
         ensure_env("requirements-dev.txt")

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -23,6 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from catgan.device import choose_precision, cpu_bf16_native, cpu_capability  # noqa: E402
 ROWS: list[dict] = []
+
+
+def cpu_model() -> str:
+    """The CPU's model name: two machines with the same capability (AVX512) can be different CPUs."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def row(name, value, unit, target=None, better="lower", note=""):
@@ -107,6 +119,28 @@ def bench_training(peak):
             label = f"train {name} {preset} 64px {precision.name}"
             row(label, real.shape[0] / t, "img/s", note=f"{flops / real.shape[0] / 1e9:.2f} GFLOP per image")
             row(f"{label}: achieved / fp32 peak", flops / t / 1e9 / peak, "fraction")
+
+
+def bench_quality():
+    """One quality point of the trainer's hook against the training it interrupts (default DCGAN preset)."""
+    from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
+    from catgan.models import FAMILIES
+    from catgan.train.quality import QualityHook
+    from catgan.train.trainer import DEFAULT_EVAL_KIMG, _to_uint8
+    precision = choose_precision("auto", "cpu")
+    fam, real, step = _train_family(FAMILIES["dcgan"], "cpu", precision)
+    ips = real.shape[0] / timed(step, repeat=3, warmup=1)
+    net = fam.nets[fam.sample_net].eval()
+    with tempfile.TemporaryDirectory() as d:
+        hook = QualityHook(Path(d), resolve_dataset(DEFAULT_NAME, 64), fam.cfg["latent_dim"], DEFAULT_EVAL_KIMG)
+        with torch.no_grad():
+            sample = lambda z: _to_uint8(net(z))
+            hook.measure(0, 0, sample)                  # the first point also loads the real reference
+            t = timed(lambda: hook.measure(0, 0, sample), repeat=2, warmup=0)
+    train_s = DEFAULT_EVAL_KIMG * 1000 / ips
+    row(f"quality point: {hook.n} samples, {hook.space.key} space", t, "s")
+    row(f"quality cost at a point every {DEFAULT_EVAL_KIMG} k images (dcgan cpu, {ips:.0f} img/s)",
+        100 * t / (train_s + t), "% of time", 5)
 
 
 def bench_peer(peak):
@@ -248,7 +282,7 @@ def bench_app_during_training(idle):
 # Environment variables that make an AVX-512 machine behave like an AVX2-only one (PyTorch's own kernels,
 # oneDNN and MKL), e.g. `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2`.
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
-GROUPS = ["dataset", "generators", "features", "neighbours", "training", "peer", "app"]
+GROUPS = ["dataset", "generators", "features", "neighbours", "training", "quality", "peer", "app"]
 
 
 def main():
@@ -258,26 +292,29 @@ def main():
     a = ap.parse_args()
     only = set(a.only or GROUPS)
     limits = {k: os.environ[k] for k in ISA_LIMITS if k in os.environ}
-    machine = {"cpu_capability": cpu_capability(), "bf16_native": cpu_bf16_native(), "cores": os.cpu_count(),
+    machine = {"cpu_model": cpu_model(), "cpu_capability": cpu_capability(), "bf16_native": cpu_bf16_native(), "cores": os.cpu_count(),
                "threads": torch.get_num_threads(), "torch": torch.__version__, "platform": platform.platform(),
                "isa_limited_by": limits}
-    print(f"machine: CPU capability {machine['cpu_capability']}, bf16 native: {machine['bf16_native']}, "
+    print(f"machine: {machine['cpu_model']}, CPU capability {machine['cpu_capability']}, bf16 native: {machine['bf16_native']}, "
           f"{machine['cores']} cores, {machine['threads']} threads, torch {machine['torch']}"
           + (f"; instruction set limited by {limits} (an emulation of a smaller CPU)" if limits else ""))
     print(f"{'name':<52} {'value':>12} {'unit':<10} {'target':<12}")
     peak = bench_matmul()
     simple = {"dataset": bench_dataset, "generators": bench_generators, "features": bench_features,
-              "neighbours": bench_neighbours}
+              "neighbours": bench_neighbours, "quality": bench_quality}
     for name in GROUPS:
-        if name in only and name in simple:
+        if name in only and name in simple and name != "quality":
             simple[name]()
     if "training" in only:
         bench_training(peak)
+    if "quality" in only:
+        bench_quality()
     if "peer" in only:
         bench_peer(peak)
     if "app" in only:
         bench_app_during_training(bench_app())
-    kind = machine["cpu_capability"] + ("-emulated" if limits else "")
+    kind = f"{machine['cpu_capability']}-{re.sub(r'[^A-Za-z0-9]+', '-', machine['cpu_model']).strip('-')}" + (
+        "-emulated" if limits else "")
     out = Path(a.json) if a.json else ROOT / "bench" / "results" / f"{kind}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "rows": ROWS}, indent=2))

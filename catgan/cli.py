@@ -67,6 +67,11 @@ def cmd_export(a):
     return {"model": str(export_run(a.run, a.out, last=a.last))}
 
 
+def cmd_export_web(a):
+    from catgan.web.export import export_web
+    return export_web(a.model, a.out)
+
+
 def cmd_sample(a):
     from catgan import load_generator
     from catgan.media import grid_png
@@ -200,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True)
     e.add_argument("--last", action="store_true", help="the last checkpoint, not the best quality point")
     e.set_defaults(fn=cmd_export)
+
+    w = sub.add_parser("export-web", help="a model as a static web page that generates in the browser")
+    w.add_argument("model", help="a model file (checkpoints/NAME/model.safetensors, a run's best.safetensors)")
+    w.add_argument("--out", required=True, help="the folder to write (replaced whole when the export succeeds)")
+    w.set_defaults(fn=cmd_export_web)
 
     s = sub.add_parser("sample", help="a PNG grid of samples from a checkpoint")
     s.add_argument("checkpoint")

@@ -13,6 +13,7 @@ from catgan.background import BackgroundTask
 from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.train.checkpoint import CheckpointError
+from catgan.web import export as web
 
 SCALE = 4          # 64 px cats shown at 256 px, nearest-neighbour
 
@@ -234,3 +235,16 @@ def quality_chart(points: list[dict], metric: str, title: str, key: str | None =
                                                                     "size": 220, "filled": True},
                    "encoding": {"x": x, "y": y, "color": color, "tooltip": tip}}]},
         width="stretch", key=key)
+
+
+def web_page_download(entry: catalogue.ModelEntry) -> None:
+    """A zip of the model as a static web page (catgan export-web), made only when the button is pressed."""
+    try:
+        web.runtime_files()
+    except web.WebExportError as e:
+        st.caption(f"Download as a web page is unavailable here: {e}")
+        return
+    st.download_button("Download as a web page (zip)", lambda: web.export_web_zip(entry.path),
+                       file_name=f"{entry.name.replace('/', '-')}-web.zip", mime="application/zip",
+                       help="A folder that runs this generator in any browser, no Python or server needed: "
+                            "unzip it and serve it with any static file server (python -m http.server).")

@@ -294,3 +294,16 @@ def test_a_sweep_of_two_runs_overlays_on_compare_runs(app, page):
     page.get_by_text("Sweep sweep-lr").wait_for()
     assert page.locator("[data-testid='stDataFrame']").count() == 2        # config differences, sweep summary
     assert len(image_srcs(page, at_least=2)) >= 2
+
+
+def test_home_downloads_the_model_as_a_web_page(app, page):
+    import zipfile
+    from catgan.web import export as web
+    if not all((web.RUNTIME / f).exists() for f in web.RUNTIME_FILES):
+        pytest.skip("ONNX Runtime Web is not installed (npm ci --prefix catgan/web)")
+    page.goto(f"{app['url']}/?model=tiny-dcgan")
+    idle(page)
+    with page.expect_download(timeout=120_000) as got:
+        page.get_by_role("button", name="Download as a web page (zip)").click()
+    names = zipfile.ZipFile(got.value.path()).namelist()
+    assert {"index.html", "app.js", "model.onnx", "model.json", "ort/ort-wasm-simd-threaded.wasm"} <= set(names)

@@ -101,7 +101,7 @@ class Decoder(nn.Module):
         self.out_act = out_act
 
     def forward(self, z):
-        x = self.fc(z).view(len(z), -1, BASE, BASE)
+        x = self.fc(z).view(z.shape[0], -1, BASE, BASE)
         for i, stage in enumerate(self.stages):
             if i > 0:
                 x = F.interpolate(x, scale_factor=2, mode="nearest")

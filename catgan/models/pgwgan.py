@@ -115,7 +115,7 @@ class Generator(nn.Module):
 
     def forward(self, z, level=None, alpha=1.0):
         level = self.n_levels - 1 if level is None else level
-        x = pixel_norm(lrelu(self.fc(pixel_norm(z)).view(len(z), -1, 4, 4)))
+        x = pixel_norm(lrelu(self.fc(pixel_norm(z)).view(z.shape[0], -1, 4, 4)))
         x = pixel_norm(lrelu(self.conv0(x)))
         prev = x
         for block in self.blocks[:level]:

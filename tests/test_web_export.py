@@ -1,0 +1,139 @@
+"""`catgan export-web`: the static page, its errors, and the page itself in Debian's chromium."""
+import functools
+import http.server
+import json
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from catgan import load_generator
+from catgan.web import export as web
+from conftest import ROOT
+
+SHIPPED = {f: ROOT / "checkpoints" / f"{f}-stickers64" / "model.safetensors" for f in ("dcgan", "began", "pgwgan")}
+needs_runtime = pytest.mark.skipif(not all((web.RUNTIME / f).exists() for f in web.RUNTIME_FILES),
+                                   reason="ONNX Runtime Web is not installed (npm ci --prefix catgan/web)")
+
+
+@needs_runtime
+def test_the_folder_holds_the_page_the_model_and_the_runtime(tmp_path):
+    info = web.export_web(SHIPPED["dcgan"], tmp_path / "site")
+    assert {"index.html", "app.js", "model.onnx", "model.json", "ort/ort.wasm.min.js"} <= set(info["files"])
+    meta = json.loads((tmp_path / "site" / "model.json").read_text())
+    from catgan.latent import projection
+    assert meta["name"] == "dcgan-stickers64" and meta["latent_dim"] == 100 and meta["resolution"] == 64
+    assert np.allclose(meta["projection"], projection(100), atol=1e-6)
+    assert "sticker fd" in meta["metrics"] and "M images" in meta["summary"]
+    html = (tmp_path / "site" / "index.html").read_text() + (tmp_path / "site" / "app.js").read_text()
+    assert "http://" not in html and "https://" not in html          # nothing fetched from elsewhere
+
+
+@pytest.mark.parametrize("family", list(SHIPPED))
+def test_onnx_runtime_draws_what_torch_draws_for_any_batch(family):
+    ort = pytest.importorskip("onnxruntime")
+    g = load_generator(SHIPPED[family], device="cpu")
+    session = ort.InferenceSession(web.onnx_bytes(g), providers=["CPUExecutionProvider"])
+    for n in (1, 5):
+        z = g.latents(11, n)
+        rgb = session.run(None, {"z": z})[0]
+        assert rgb.shape == (n, 3, 64, 64)
+        assert np.abs(np.round(rgb) - g.generate(z).transpose(0, 3, 1, 2)).max() <= 1
+
+
+def test_a_broken_model_is_named_and_an_existing_folder_is_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(web, "runtime_files", lambda: [])
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "keep.txt").write_text("mine")
+    with pytest.raises(Exception, match="model.safetensors"):
+        web.export_web(bad, tmp_path / "site")
+    assert (tmp_path / "site" / "keep.txt").read_text() == "mine"
+
+
+def test_a_net_that_cannot_be_exported_says_which_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(web, "runtime_files", lambda: [])
+
+    def fail(*a, **k):
+        raise RuntimeError("Unsupported: aten::made_up")
+    monkeypatch.setattr(web.torch.onnx, "export", fail)
+    with pytest.raises(web.WebExportError, match="dcgan generator could not be exported.*made_up"):
+        web.export_web(SHIPPED["dcgan"], tmp_path / "site")
+    assert not (tmp_path / "site").exists() and not list(tmp_path.glob(".site*"))
+
+
+def test_a_missing_runtime_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(web, "RUNTIME", tmp_path / "nowhere")
+    with pytest.raises(web.WebExportError, match="npm ci"):
+        web.export_web(SHIPPED["dcgan"], tmp_path / "site")
+
+
+# --- in the browser --------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """Every shipped family exported and served by Python's own static file server."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("browser tests need Debian's chromium: apt-get install -y chromium")
+    if not all((web.RUNTIME / f).exists() for f in web.RUNTIME_FILES):
+        pytest.skip("ONNX Runtime Web is not installed (npm ci --prefix catgan/web)")
+    root = tmp_path_factory.mktemp("sites")
+    for family, path in SHIPPED.items():
+        web.export_web(path, root / family)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def _open(browser, url):
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_function("window.catganReady === true || window.catganError !== undefined")
+    assert page.evaluate("window.catganError") is None, page.evaluate("window.catganError")
+    return page
+
+
+def _pixels(page, canvas):
+    return np.array(page.evaluate(f"""() => {{ const c = document.querySelector('{canvas}');
+        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }}"""), np.int16)
+
+
+@pytest.mark.parametrize("family", list(SHIPPED))
+def test_the_page_draws_torchs_pixels_moves_with_a_slider_and_builds_corners(served, browser, family):
+    url, _ = served
+    page = _open(browser, f"{url}/{family}/")
+    g = load_generator(SHIPPED[family], device="cpu")
+    z = g.latents(7, 1)[0]
+    page.evaluate("z => window.catganRender(z)", z.tolist())
+    rgba = _pixels(page, "#probe").reshape(64, 64, 4)
+    assert np.abs(rgba[..., :3] - g.generate(z[None])[0]).max() <= 2        # within 2/255 of torch
+    assert page.locator("#batch canvas").count() == 16
+    before = _pixels(page, "#slider-image")
+    page.locator("#a").fill("1.5")                                         # fires input on a range
+    page.wait_for_function("document.querySelector('#a-value').textContent === '1.50'")
+    page.wait_for_timeout(300)
+    assert np.abs(_pixels(page, "#slider-image") - before).max() > 0
+    page.locator("#grid-size").fill("4")
+    page.locator("#grid-size").dispatch_event("change")
+    page.wait_for_function("document.querySelectorAll('#corner-grid canvas').length === 16")
+    assert page.evaluate("window.catganTimings.firstBatchMs") < 3000
+    page.close()
