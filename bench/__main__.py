@@ -246,16 +246,16 @@ def bench_app():
     t = time.perf_counter()
     fresh("app.py").run()
     row("app cold start to first samples (AppTest)", time.perf_counter() - t, "s", 10)
-    at = fresh("pages/1_Latent_sliders.py").run()
+    at = fresh("views/Latent_sliders.py").run()
     vals = iter(np.linspace(-2, 2, 40))
     idle = timed(lambda: at.slider(key="a").set_value(float(next(vals))).run(), repeat=10)
     row("slider change to new image", idle * 1000, "ms", 100)
-    at = fresh("pages/2_Corners.py").run()
+    at = fresh("views/Corners.py").run()
     at.slider(key="grid").set_value(8).run()
     seeds = iter(range(100, 200))
     row("8x8 corners grid (new corner)", timed(lambda: at.number_input(key="tl_seed").set_value(next(seeds)).run(),
                                                repeat=5) * 1000, "ms", 300)
-    at = fresh("pages/4_Morph.py").run()
+    at = fresh("views/Morph.py").run()
     keys = iter(range(10, 100))          # 8 new keyframes x 15 frames, looping: 120 frames
     row("120-frame morph GIF ready", timed(lambda: at.text_input(key="seeds").set_value(
         ",".join(str(next(keys)) for _ in range(8))).run(), repeat=3) * 1000, "ms", 2000)
@@ -271,7 +271,7 @@ def bench_app_during_training(idle):
                                 stderr=subprocess.DEVNULL)
         time.sleep(20)
         from streamlit.testing.v1 import AppTest
-        at = AppTest.from_file(str(ROOT / "pages/1_Latent_sliders.py"), default_timeout=120).run()
+        at = AppTest.from_file(str(ROOT / "views/Latent_sliders.py"), default_timeout=120).run()
         vals = iter(np.linspace(-1.99, 1.97, 40))     # values the idle run never cached
         busy = timed(lambda: at.slider(key="a").set_value(float(next(vals))).run(), repeat=10)
         proc.terminate()

@@ -307,3 +307,25 @@ def test_home_downloads_the_model_as_a_web_page(app, page):
         page.get_by_role("button", name="Download as a web page (zip)").click()
     names = zipfile.ZipFile(got.value.path()).namelist()
     assert {"index.html", "app.js", "model.onnx", "model.json", "ort/ort-wasm-simd-threaded.wasm"} <= set(names)
+
+
+OLD_URLS = {"Latent_sliders": "Latent sliders", "Corners": "Corners", "Latent_arithmetic": "Latent arithmetic",
+            "Morph": "Morph", "Compare_models": "Compare models", "Failure_gallery": "Failure gallery",
+            "Nearest_neighbours": "Nearest neighbours", "Report_card": "Report card", "Training": "Training",
+            "Real_or_fake": "Real or fake", "Directions": "Directions", "Your_own_cat": "Your own cat"}
+
+
+def test_the_sidebar_shows_every_page_in_sections_and_old_links_still_open(app, page):
+    page.goto(app["url"])
+    idle(page)
+    nav = page.locator("[data-testid='stSidebarNav']")
+    assert page.locator("[data-testid='stSidebarNav'] button", has_text="more").count() == 0   # nothing folded
+    headers = [h.strip() for h in nav.locator("[data-testid='stNavSectionHeader']").all_inner_texts()]
+    assert headers == ["Explore", "Audit", "Train"]
+    labels = [a.strip() for a in nav.locator("a").all_inner_texts()]
+    assert labels[0] == "Home" and "app" not in labels and len(labels) == 14
+    assert {"Real or fake?", "Directions", "Your own cat", "Compare runs"} <= set(labels)
+    for url, title in OLD_URLS.items():
+        page.goto(f"{app['url']}/{url}")
+        idle(page)
+        assert title in page.locator("h1").first.inner_text(), url

@@ -7,12 +7,12 @@ from streamlit.testing.v1 import AppTest
 from catgan.train.trainer import CHECKPOINT, train
 from conftest import ROOT
 
-PAGES = ["app.py", "pages/1_Latent_sliders.py", "pages/2_Corners.py", "pages/3_Latent_arithmetic.py",
-         "pages/4_Morph.py", "pages/5_Compare_models.py"]
+PAGES = ["app.py", "views/Latent_sliders.py", "views/Corners.py", "views/Latent_arithmetic.py",
+         "views/Morph.py", "views/Compare_models.py"]
 
-AUDIT_PAGES = ["pages/6_Failure_gallery.py", "pages/7_Nearest_neighbours.py", "pages/8_Report_card.py",
-               "pages/10_Real_or_fake.py", "pages/11_Directions.py", "pages/12_Your_own_cat.py",
-               "pages/9_Training.py", "pages/13_Compare_runs.py"]
+AUDIT_PAGES = ["views/Failure_gallery.py", "views/Nearest_neighbours.py", "views/Report_card.py",
+               "views/Real_or_fake.py", "views/Directions.py", "views/Your_own_cat.py",
+               "views/Training.py", "views/Compare_runs.py"]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_broken_checkpoint_shows_an_error_card_and_others_still_work():
     at = run("app.py", {"model": "broken"})
     assert not at.exception
     assert any("broken" in e.value and "cannot be used" in e.value for e in at.error)
-    at = run("pages/5_Compare_models.py")
+    at = run("views/Compare_models.py")
     assert any("broken" in e.value for e in at.error) and images(at)
 
 
@@ -89,7 +89,7 @@ def test_home_state_comes_back_from_the_url():
 
 
 def test_sliders_move_the_image_and_reset_restores_it():
-    at = run("pages/1_Latent_sliders.py")
+    at = run("views/Latent_sliders.py")
     start = images(at)
     at.slider(key="a").set_value(1.5).run()
     moved = images(at)
@@ -99,7 +99,7 @@ def test_sliders_move_the_image_and_reset_restores_it():
 
 
 def test_corners_grid_size_and_download():
-    at = run("pages/2_Corners.py", {"grid": "3"})
+    at = run("views/Corners.py", {"grid": "3"})
     small = images(at)
     at.slider(key="grid").set_value(8).run()
     assert images(at) != small and not at.exception
@@ -107,12 +107,12 @@ def test_corners_grid_size_and_download():
 
 
 def test_corners_three_numbers_mode():
-    at = run("pages/2_Corners.py", {"tl_by": "three numbers", "tl_a": "2.0"})
+    at = run("views/Corners.py", {"tl_by": "three numbers", "tl_a": "2.0"})
     assert at.number_input(key="tl_a").value == 2.0 and not at.exception
 
 
 def test_arithmetic_result_changes_with_added_seed():
-    at = run("pages/3_Latent_arithmetic.py")
+    at = run("views/Latent_arithmetic.py")
     before = images(at)
     at.number_input(key="add_seed").set_value(99).run()
     after = images(at)
@@ -120,7 +120,7 @@ def test_arithmetic_result_changes_with_added_seed():
 
 
 def test_morph_bad_seeds_are_explained():
-    at = run("pages/4_Morph.py", {"seeds": "1, x"})
+    at = run("views/Morph.py", {"seeds": "1, x"})
     assert any("at least two" in e.value for e in at.error)
 
 
@@ -142,7 +142,7 @@ def test_a_link_with_bad_values_never_breaks_a_page(page, link):
 
 
 def test_a_refused_link_value_is_named_once_and_the_default_used():
-    at = run("pages/2_Corners.py", {"grid": "16", "model": "not-installed", "interp": "spherical"})
+    at = run("views/Corners.py", {"grid": "16", "model": "not-installed", "interp": "spherical"})
     assert [s.value for s in at.slider] == [6]
     assert at.sidebar.selectbox[0].value == "tiny"
     notice = " ".join(t.value for t in at.toast)
@@ -153,7 +153,7 @@ def test_a_refused_link_value_is_named_once_and_the_default_used():
 
 
 def test_a_default_value_in_a_link_is_not_called_refused():
-    at = run("pages/2_Corners.py", {"grid": "6", "model": "tiny", "seed": "3"})   # seed: another page's key
+    at = run("views/Corners.py", {"grid": "6", "model": "tiny", "seed": "3"})   # seed: another page's key
     assert not at.toast
 
 
@@ -172,7 +172,7 @@ def _png(size=40):
 
 
 def test_neighbours_rows_for_a_seed_and_for_an_upload():
-    at = run("pages/7_Nearest_neighbours.py")
+    at = run("views/Nearest_neighbours.py")
     heads = [h.value for h in at.subheader]
     assert len(heads) == 3 and all(any(v in h for v in ("memorised", "near", "novel")) for h in heads)
     assert len(images(at)) == 18                  # 3 spaces x (query + 5 neighbours)
@@ -182,7 +182,7 @@ def test_neighbours_rows_for_a_seed_and_for_an_upload():
 
 
 def test_neighbours_refuses_a_bad_upload_clearly():
-    at = run("pages/7_Nearest_neighbours.py")
+    at = run("views/Nearest_neighbours.py")
     at.radio(key="src").set_value("upload").run()
     at.file_uploader[0].set_value(("cat.png", b"\x89PNG but not really", "image/png")).run()
     assert not at.exception
@@ -190,7 +190,7 @@ def test_neighbours_refuses_a_bad_upload_clearly():
 
 
 def test_failure_gallery_links_reproduce_in_the_explorer():
-    at = run("pages/6_Failure_gallery.py", {"search": "64"})
+    at = run("views/Failure_gallery.py", {"search": "64"})
     links = [m.value for m in at.markdown if "Latent_sliders?model=tiny&base=" in m.value]
     assert links, "worst samples link back to the explorer"
 
@@ -199,7 +199,7 @@ def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
     from catgan.audit.evaluate import evaluate
     evaluate(zoo / "ck" / "tiny" / "model.safetensors", n=20, memorisation_n=10, progress=False)
     try:
-        at = run("pages/8_Report_card.py")
+        at = run("views/Report_card.py")
         assert not at.exception
         df, ladders = at.dataframe[0].value, at.dataframe[1].value
         assert df.loc["tiny", "sticker fd"] > 0 and df.loc["tiny", "efficientnet fd"] > 0
@@ -216,7 +216,7 @@ def test_quiz_reveals_the_fakes_and_counts_what_was_found(zoo):
     n_real = len(load_dataset(zoo / "data"))
     rounds = [quiz.make_round(5 * 4 + r, n_real) for r in range(4)]
     before = quiz.detection("tiny")
-    at = run("pages/10_Real_or_fake.py", {"model": "tiny"}, quiz_game=5)
+    at = run("views/Real_or_fake.py", {"model": "tiny"}, quiz_game=5)
     assert not at.exception and len(images(at)) == 4 * 6
     reveal = next(b for b in at.button if b.label == "Reveal")
     assert reveal.disabled                                  # nothing picked yet
@@ -237,7 +237,7 @@ def test_quiz_reveals_the_fakes_and_counts_what_was_found(zoo):
 
 def test_training_page_starts_one_job_and_refuses_a_second(zoo, tiny_data):
     from catgan import jobs
-    at = run("pages/9_Training.py")
+    at = run("views/Training.py")
     at.radio[0].set_value("prepared folder").run()
     at.text_input[1].set_value(str(tiny_data.path)).run()
     at.selectbox[2].set_value(32).run()           # resolution
@@ -258,7 +258,7 @@ def test_training_page_starts_one_job_and_refuses_a_second(zoo, tiny_data):
 
 
 def test_training_page_refuses_a_run_name_that_is_a_path():
-    at = run("pages/9_Training.py")
+    at = run("views/Training.py")
     at.text_input[0].set_value("../../etc").run()
     assert any("run name" in e.value for e in at.error)
     assert at.button[0].disabled
@@ -276,7 +276,7 @@ def settle(at, timeout=120):
 
 
 def test_directions_sliders_move_the_image_and_reset_restores_it():
-    at = settle(run("pages/11_Directions.py"))
+    at = settle(run("views/Directions.py"))
     assert not at.exception
     sliders = [s for s in at.slider if s.key.startswith("d_")]
     assert any(s.label.startswith("pc ") for s in sliders)
@@ -290,7 +290,7 @@ def test_directions_sliders_move_the_image_and_reset_restores_it():
 
 def test_your_own_cat_is_inverted_stored_and_reopened_by_its_link():
     from catgan import latent_store
-    at = run("pages/12_Your_own_cat.py")
+    at = run("views/Your_own_cat.py")
     at.file_uploader[0].set_value(("mine.png", _png(64), "image/png")).run()
     at = settle(at)
     assert not at.exception
@@ -298,15 +298,15 @@ def test_your_own_cat_is_inverted_stored_and_reopened_by_its_link():
     key = text.split("z=", 1)[1].split(")")[0]
     assert latent_store.note(key)["source"] == "mine.png"
     assert len(images(at)) == 2                   # target and reconstruction
-    for page in ("pages/11_Directions.py", "pages/1_Latent_sliders.py"):
+    for page in ("views/Directions.py", "views/Latent_sliders.py"):
         linked = settle(run(page, {"model": "tiny", "z": key}))
         assert not linked.exception and not linked.warning
-    morph = run("pages/4_Morph.py", {"model": "tiny", "seeds": f"z:{key},1,2"})
+    morph = run("views/Morph.py", {"model": "tiny", "seeds": f"z:{key},1,2"})
     assert not morph.exception and not morph.error
 
 
 def test_a_stale_latent_id_in_a_link_is_explained():
-    at = settle(run("pages/11_Directions.py", {"model": "tiny", "z": "0123456789"}))
+    at = settle(run("views/Directions.py", {"model": "tiny", "z": "0123456789"}))
     assert not at.exception and any("0123456789" in w.value for w in at.warning)
 
 
@@ -333,7 +333,7 @@ def _charts(at):
 def test_training_page_shows_the_quality_curve_and_jumps_to_the_best_step(swept):
     from catgan.train.quality import best_row, read_quality
     best = best_row(read_quality(swept / "lr-1e-4"))
-    at = run("pages/9_Training.py")
+    at = run("views/Training.py")
     next(s for s in at.selectbox if s.label == "Run").set_value("sw/lr-1e-4").run()
     assert not at.exception, at.exception
     text = " ".join(c.value for c in at.caption)
@@ -349,7 +349,7 @@ def test_training_page_shows_the_quality_curve_and_jumps_to_the_best_step(swept)
 
 
 def test_compare_runs_overlays_the_sweep_and_lists_what_differs(swept):
-    at = run("pages/13_Compare_runs.py", runs=["sw/lr-1e-4", "sw/lr-2e-4"])
+    at = run("views/Compare_runs.py", runs=["sw/lr-1e-4", "sw/lr-2e-4"])
     assert not at.exception, at.exception
     assert len(_charts(at)) == 3                                # FD, coverage, pose x item coverage
     table = at.dataframe[0].value
@@ -358,3 +358,20 @@ def test_compare_runs_overlays_the_sweep_and_lists_what_differs(swept):
     summary = at.dataframe[1].value
     assert list(summary["run"]) == ["lr-1e-4", "lr-2e-4"] and summary["best fd"].notna().all()
     assert len(images(at)) == 2                                 # one grid per run at the chosen point
+
+
+def test_training_page_names_the_general_space_for_data_without_label_heads(swept, zoo):
+    import json
+    shutil.copytree(swept / "lr-2e-4", zoo / "runs" / "photos-run")
+    path = zoo / "runs" / "photos-run" / "quality.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    path.write_text("".join(json.dumps({**{k: v for k, v in r.items() if k != "mode_coverage"},
+                                        "space": "efficientnet"}) + "\n" for r in rows))
+    try:
+        at = run("views/Training.py")
+        next(s for s in at.selectbox if s.label == "Run").set_value("photos-run").run()
+        text = " ".join(c.value for c in at.caption)
+        assert "efficientnet space" in text and "no label heads" in text
+        assert len(_charts(at)) >= 2 + 2                         # losses, then FD and coverage only
+    finally:
+        shutil.rmtree(zoo / "runs" / "photos-run")

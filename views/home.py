@@ -1,0 +1,42 @@
+"""catgan home: pick a model, see a batch of random cats."""
+import streamlit as st
+
+from catgan import ui
+
+ui.page_config()
+st.title("catgan")
+st.write("An open studio for cat-generating GANs: explore what a generator learned, check whether it "
+         "memorised its training images, and train new ones while you watch. "
+         "The shipped models were trained on a CPU on procedural sticker cats.")
+
+entry = ui.model_picker()
+g = ui.load(entry) if entry else None
+if g is None:
+    st.stop()
+
+ui.start_neighbour_index(g)      # the Nearest neighbours page's first use: start its slow part now
+card = entry.card()
+cols = st.columns(4)
+cols[0].metric("Family", g.family.upper())
+cols[1].metric("Resolution", f"{g.resolution} px")
+cols[2].metric("Training steps", f"{g.meta.get('step', 0):,}")
+cols[3].metric("Training time", f"{g.meta.get('train_seconds', 0) / 60:.0f} min")
+if card.get("summary"):
+    st.caption(card["summary"])
+ui.web_page_download(entry)
+
+
+def _new_batch():
+    st.session_state.seed = st.session_state.get("seed", 0) + st.session_state.get("n", 16)
+
+
+c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
+seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
+n = c2.select_slider("Samples", [4, 8, 16, 32, 64], 16, key="n", bind="query-params")
+scale = c3.slider("Latent scale (truncation)", 0.0, 2.0, 1.0, 0.05, key="scale", bind="query-params",
+                  help="Smaller latents make the most typical cats; large ones garble colours.")
+c4.button("New batch", on_click=_new_batch, width="stretch")
+
+z = g.latents(seed, n) * scale
+ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, scale {scale}")
+ui.link_notice()
