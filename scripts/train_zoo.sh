@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
-  # the cpu preset chosen by scripts/pilots_dcgan.sh (upsample + 3x3 conv G, EMA); 72 training minutes here
+  # the cpu preset chosen by 10-minute pilots (table in its card) (upsample + 3x3 conv G, EMA); 72 training minutes here
   [dcgan-stickers64]="--model dcgan --steps 15531 --checkpoint-every 1000 --sample-every 500"
-  # the BEGAN cpu preset (pilots: scripts/pilots_began.sh); shipped at step 3,000, its best FD, 30 minutes on
+  # the BEGAN cpu preset (pilots: table in its card); shipped at step 3,000, its best FD, 30 minutes on
   # one thread (the run went on to 8,200 and got worse: the card's curve)
   [began-stickers64]="--model began --steps 3000"
   # the progressive cpu preset; 178 minutes on one thread. The shipped run penalised every step at 32 px
