@@ -45,3 +45,28 @@ def test_wilson_interval_matches_known_values():
     lo, hi = quiz.wilson(5, 10)
     assert lo == pytest.approx(0.2366, abs=1e-3) and hi == pytest.approx(0.7634, abs=1e-3)
     assert quiz.wilson(0, 20)[0] == 0.0 and quiz.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_the_blind_quiz_png_holds_the_sample_where_the_key_says_and_scores_picks(tiny_data, tmp_path):
+    import json
+    import numpy as np
+    from PIL import Image
+    from catgan import load_generator
+    from catgan.train.trainer import CHECKPOINT, TrainConfig, train
+    from conftest import TINY
+    train(TrainConfig(model="dcgan", data=str(tiny_data.path), out=str(tmp_path / "run"), steps=2, resolution=32,
+                      batch=8, threads=1, progress=False, overrides=dict(TINY["dcgan"])))
+    model = tmp_path / "run" / CHECKPOINT
+    run = lambda *a: subprocess.run([sys.executable, str(ROOT / "scripts" / "blind_quiz.py"), *a], cwd=ROOT,
+                                    capture_output=True, text=True, check=True)
+    run(str(model), "--out", str(tmp_path / "q"), "--rows", "3")
+    key = json.loads((tmp_path / "q" / "key.json").read_text())
+    sheet = np.asarray(Image.open(tmp_path / "q" / "rows.png").convert("RGB"))
+    g = load_generator(model)
+    cell = 2 * (32 + 2)                                       # the grid of 32 px tiles and 2 px gaps, at 2x
+    for row, (pos, seed) in enumerate(zip(key["fake_positions"], key["fake_seeds"])):
+        fake = g.generate(g.latents(seed, 1))[0].repeat(2, 0).repeat(2, 1)
+        y, x = row * cell, (pos - 1) * cell
+        assert np.array_equal(sheet[y:y + 64, x:x + 64], fake)
+    picks = ",".join(str(p) for p in key["fake_positions"][:2]) + f",{key['fake_positions'][2] % 6 + 1}"
+    assert json.loads(run("--score", str(tmp_path / "q"), picks).stdout)["found"] == 2
