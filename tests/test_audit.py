@@ -202,3 +202,26 @@ def test_a_process_exits_cleanly_while_a_background_task_is_still_working():
         "assert not t.wait(0.5)\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_collapse_is_found_in_the_datasets_robust_space(tiny_data):
+    import numpy as np
+    from catgan.audit.failures import find_collapse
+
+    class OneCat:                      # a generator that has collapsed onto one training image
+        latent_dim = 4
+
+        def latents(self, seed, n=1):
+            return np.random.default_rng(seed).standard_normal((n, 4)).astype(np.float32)
+
+        def generate(self, z):
+            return np.repeat(np.asarray(tiny_data.images[:1]), len(z), axis=0)
+
+    class Varied(OneCat):              # one that draws the training images themselves, all different
+        def generate(self, z):
+            return np.asarray(tiny_data.images[:len(z)])
+
+    collapsed = find_collapse(OneCat(), tiny_data, n=32)
+    assert collapsed["space"] == "sticker" and collapsed["duplicate_rate"] == 1.0
+    assert len(collapsed["clusters"]) == 1 and len(collapsed["clusters"][0]) == 32
+    assert find_collapse(Varied(), tiny_data, n=32)["duplicate_rate"] < 0.2

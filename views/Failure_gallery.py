@@ -44,7 +44,7 @@ else:
 st.header("Mode collapse")
 c = collapse(key, g, n, first)
 st.metric("Near-duplicate rate", f"{c['duplicate_rate']:.1%}",
-          help="Share of samples with another sample closer (in pretrained features) than 99% of real "
+          help=f"Share of samples with another sample closer (in the {c['space']} space) than 99% of real "
                "training images are to their nearest neighbour.")
 for group in c["clusters"][:4]:
     ui.show_grid(g.generate(failures.seed_latents(g, group[:8])), cols=8, scale=2,

@@ -10,9 +10,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.metrics import pairwise_distances
 
-from catgan.audit import features
 from catgan.audit.neighbors import real_nn_distances
-from catgan.audit.spaces import dataset_features
+from catgan.audit.spaces import dataset_features, spaces_for
 from catgan.data.dataset import Dataset
 from catgan.generator import LoadedGenerator
 
@@ -59,11 +58,17 @@ def collapse_clusters(feats: np.ndarray, seeds: np.ndarray, threshold: float) ->
 
 
 def find_collapse(g: LoadedGenerator, ds: Dataset, n: int = 256, first_seed: int = 0) -> dict:
-    """Near-duplicates among n samples; "near" means closer than 99% of real images are to their nearest."""
+    """Near-duplicates among n samples; "near" means closer than 99% of real images are to their nearest.
+
+    Distances are taken in the dataset's robust space (the sticker space for the renderer's stickers:
+    in EfficientNet's, invisible noise moves stickers further apart than two different ones are), with
+    the real features cached per dataset and shared with the other audits.
+    """
+    space = spaces_for(ds)[0]
     seeds = np.arange(first_seed, first_seed + n)
-    f = features.features(g.generate(seed_latents(g, seeds)))
-    real = dataset_features(ds, "efficientnet", progress=False)
-    return collapse_clusters(f, seeds, float(np.percentile(real_nn_distances(real), 1.0)))
+    f = space.features(g.generate(seed_latents(g, seeds)))
+    real = dataset_features(ds, space, progress=False)
+    return {**collapse_clusters(f, seeds, float(np.percentile(real_nn_distances(real), 1.0))), "space": space.key}
 
 
 def out_of_range(g: LoadedGenerator, seed: int = 0, scales=(1.0, 2.0, 4.0, 8.0)) -> list[Failure]:
