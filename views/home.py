@@ -14,7 +14,6 @@ g = ui.load(entry) if entry else None
 if g is None:
     st.stop()
 
-ui.start_neighbour_index(g)      # the Nearest neighbours page's first use: start its slow part now
 card = entry.card()
 cols = st.columns(4)
 cols[0].metric("Family", g.family.upper())
@@ -40,3 +39,6 @@ c4.button("New batch", on_click=_new_batch, width="stretch")
 z = g.latents(seed, n) * scale
 ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, scale {scale}")
 ui.link_notice()
+# the Nearest neighbours page's slow first use starts now, after the cats are drawn: on a fresh cache it
+# renders the training set first (about 10 s), which the samples above do not need
+ui.start_neighbour_index(g)
