@@ -54,3 +54,21 @@ def wait_for(cond, timeout=120):
             return
         time.sleep(0.05)
     raise AssertionError("timed out")
+
+
+CHROMIUM = "/usr/bin/chromium"
+# as root, headless, and without the background connections this closed network refuses
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module (skips where either is missing)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("browser tests need Debian's chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -12,12 +12,11 @@ from urllib.parse import urljoin
 import pytest
 
 from catgan.train.trainer import CHECKPOINT, TrainConfig, train
-from conftest import ROOT, TINY
+from conftest import CHROMIUM, ROOT, TINY
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="browser tests need Debian's chromium: apt-get install -y chromium")
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
+pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
 
 
 def _free_port():
@@ -59,16 +58,6 @@ def app(tmp_path_factory, tiny_data):
     job = jobs.active_job(root / "runs")      # a training started from the page outlives the server
     if job:
         jobs.stop(job)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

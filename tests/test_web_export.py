@@ -10,7 +10,7 @@ import pytest
 
 from catgan import load_generator
 from catgan.web import export as web
-from conftest import ROOT
+from conftest import CHROMIUM, ROOT
 
 SHIPPED = {f: ROOT / "checkpoints" / f"{f}-stickers64" / "model.safetensors" for f in ("dcgan", "began", "pgwgan")}
 needs_runtime = pytest.mark.skipif(not all((web.RUNTIME / f).exists() for f in web.RUNTIME_FILES),
@@ -71,14 +71,11 @@ def test_a_missing_runtime_says_how_to_install_it(tmp_path, monkeypatch):
 
 
 # --- in the browser --------------------------------------------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """Every shipped family exported and served by Python's own static file server."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip("browser tests need Debian's chromium: apt-get install -y chromium")
+        pytest.skip("browser tests need Debian's chromium: apt-get install -y chromium")    # before exporting
     if not all((web.RUNTIME / f).exists() for f in web.RUNTIME_FILES):
         pytest.skip("ONNX Runtime Web is not installed (npm ci --prefix catgan/web)")
     root = tmp_path_factory.mktemp("sites")
@@ -90,17 +87,6 @@ def served(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", root
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
 
 
 def _open(browser, url):
