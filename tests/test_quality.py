@@ -128,3 +128,9 @@ def test_the_card_of_an_exported_run_says_which_step_was_chosen_and_why(tiny_cfg
     assert "## Chosen step" in text and "## Quality while it trained" in text and "sticker space" in text
     export_run(cfg.out, tmp_path / "last", last=True)
     assert "the last checkpoint" in write_card(tmp_path / "last", "test machine")["chosen"]
+
+
+def test_too_few_samples_for_a_point_is_refused_before_training(tiny_cfg):
+    from catgan.train.trainer import Trainer
+    with pytest.raises(ValueError, match="at least 8"):
+        Trainer(tiny_cfg("dcgan", eval_kimg=0.016, eval_n=3))

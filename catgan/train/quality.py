@@ -34,7 +34,8 @@ LATENT_SEED = 4242                                   # the same latents at every
 
 @dataclass
 class Reference:
-    """A dataset's real side, once per run: feature mean and covariance, a subset for k-NN, labels."""
+    """A dataset's real side, once per run: feature mean and covariance, a subset for k-NN, the dataset
+    itself for its labels."""
     space: FeatureSpace
     mu: np.ndarray
     sigma: np.ndarray
@@ -70,6 +71,9 @@ class QualityHook:
             raise ValueError(f"the {space!r} space does not fit {ds.path}; choose from {sorted(spaces)}")
         self.space = spaces[space] if space else next(iter(spaces.values()))
         self.n = n or DEFAULT_N[self.space.key]
+        if self.n < 8:
+            raise ValueError(f"--eval-n {self.n} is too few samples for a quality point; use at least 8 "
+                             f"(default {DEFAULT_N[self.space.key]})")
         self.z = torch.randn(self.n, latent_dim, generator=torch.Generator().manual_seed(LATENT_SEED))
         self._ref: Reference | None = None
         self.rows = read_quality(self.out)

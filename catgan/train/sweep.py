@@ -26,7 +26,7 @@ from catgan.train.trainer import read_status
 
 SWEEP = "sweep.json"
 # keys of `catgan train` with their own option; any other varied key is a family config key (--set)
-TRAIN_OPTIONS = {"preset", "steps", "resolution", "batch", "lr", "seed", "precision", "minutes", "kimg",
+TRAIN_OPTIONS = {"data", "preset", "steps", "resolution", "batch", "lr", "seed", "precision", "minutes", "kimg",
                  "eval_kimg", "eval_n", "patience_kimg"}
 
 

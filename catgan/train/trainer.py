@@ -155,6 +155,8 @@ class Trainer:
         self.cfg = cfg
         self.out = Path(cfg.out)
         self.dist = _Distributed(cfg.device)
+        if cfg.patience_kimg and self.dist.world > 1:    # only rank 0 measures, so only it could decide
+            raise ValueError("--patience-kimg works with a single training process, not under torchrun")
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
