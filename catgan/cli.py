@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int)
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a family config value")
     t.add_argument("--eval-kimg", type=float, help="a quality point (robust FD, coverage) every this many "
-                   "thousand images; default about 20 per run, 0 turns it off")
+                   "thousand images; default about 15 per run, 0 turns it off")
     t.add_argument("--eval-n", type=int, help="samples per quality point (default 1000 sticker, 300 efficientnet)")
     t.add_argument("--eval-space", choices=["sticker", "efficientnet"],
                    help="the feature space of quality points (default: the dataset's robust one)")

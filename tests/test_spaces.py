@@ -58,3 +58,13 @@ def test_degradations_keep_shape_and_type():
         y = fn(x)
         assert y.shape == x.shape and y.dtype == np.uint8 and not np.array_equal(y, x)
     assert np.array_equal(degrade.blur(x, 0), x)
+
+
+def test_features_and_labels_in_one_pass_match_the_separate_calls(tiny_data):
+    import numpy as np
+    from catgan.audit import sticker_space
+    images = np.asarray(tiny_data.images[:20])
+    feats, labels = sticker_space.features_and_labels(images, batch=8)
+    assert np.allclose(feats, sticker_space.features(images), atol=1e-5)
+    assert all(np.array_equal(labels[a], v) for a, v in sticker_space.classify(images, batch=8).items())
+    assert labels["pose"].shape == (20,)

@@ -27,17 +27,19 @@ def combination_measures(real_pose, real_item, fake_pose, fake_item, n_pose: int
             "mode_coverage": float(covered.sum() / present.sum()), "kl_real_to_generated": kl}
 
 
-def label_measures(ds: Dataset, fake_images: np.ndarray, check: np.ndarray | None = None) -> dict:
+def label_measures(ds: Dataset, fake_images: np.ndarray | None, check: np.ndarray | None = None,
+                   fake_labels: dict[str, np.ndarray] | None = None) -> dict:
     """Histograms, combination coverage and KL for generated images against the dataset's labels.
 
-    With `check` (indices into the dataset), also the classifier's accuracy on those real images.
+    Pass `fake_labels` where the sticker space has already labelled the images. With `check`
+    (indices into the dataset), also the classifier's accuracy on those real images.
     """
     if not ds.labels:
         raise ValueError(f"{ds.path} has no per-image labels, so label measures cannot be computed "
                          "(only the embedded sticker dataset carries them)")
     names = ds.label_names
     real = {a: np.asarray(ds.labels[a]) for a in ATTRIBUTES}
-    fake = sticker_space.classify(fake_images)
+    fake = fake_labels if fake_labels is not None else sticker_space.classify(fake_images)
     hist = {}
     for a in ATTRIBUTES:
         k = len(names[a])

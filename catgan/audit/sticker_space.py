@@ -106,14 +106,24 @@ def features(images: np.ndarray, batch: int = 256, progress: bool = False, on_ba
 
 
 @torch.inference_mode()
-def classify(images: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
-    """Each image's predicted label index per attribute (pose, item, coat, eyes)."""
-    net, preds = model(), {a: [] for a in ATTRIBUTES}
+def features_and_labels(images: np.ndarray, batch: int = 256) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One pass: the 256-d features and each image's predicted label index per attribute."""
+    images = np.asarray(images)
+    net, feats, preds = model(), [], {a: [] for a in ATTRIBUTES}
     for i in range(0, len(images), batch):
-        logits, _ = _split_heads(net(_to_input(np.asarray(images[i:i + batch])))[1])
+        e, out = net(_to_input(images[i:i + batch]))
+        feats.append(e.numpy())
+        logits, _ = _split_heads(out)
         for a in ATTRIBUTES:
             preds[a].append(logits[a].argmax(1).numpy())
-    return {a: np.concatenate(v) if v else np.zeros(0, np.int64) for a, v in preds.items()}
+    empty = not feats
+    return (np.zeros((0, DIM), np.float32) if empty else np.concatenate(feats),
+            {a: np.zeros(0, np.int64) if empty else np.concatenate(v) for a, v in preds.items()})
+
+
+def classify(images: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
+    """Each image's predicted label index per attribute (pose, item, coat, eyes)."""
+    return features_and_labels(images, batch)[1]
 
 
 # --- training it ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from catgan.audit import modes
+from catgan.audit import modes, sticker_space
 from catgan.audit.metrics import frechet, prdc
 from catgan.audit.spaces import FeatureSpace, dataset_features, spaces_for
 from catgan.data.dataset import Dataset
@@ -52,10 +52,15 @@ def reference(ds: Dataset, n: int, space: FeatureSpace | None = None) -> Referen
 
 def score(ref: Reference, images: np.ndarray) -> dict:
     """One quality point for uint8 samples N x H x W x 3."""
-    fake = ref.space.features(images).astype(np.float64)
+    labelled = ref.space.key == "sticker" and ref.dataset.labels
+    if labelled:              # the heads' labels come with the features, in one pass
+        fake, labels = sticker_space.features_and_labels(images)
+    else:
+        fake = ref.space.features(images)
+    fake = fake.astype(np.float64)
     row = {"fd": frechet(ref.mu, ref.sigma, fake.mean(0), np.cov(fake, rowvar=False)), **prdc(ref.subset, fake)}
-    if ref.space.key == "sticker" and ref.dataset.labels:
-        m = modes.label_measures(ref.dataset, images)
+    if labelled:
+        m = modes.label_measures(ref.dataset, None, fake_labels=labels)
         row.update(mode_coverage=m["mode_coverage"], kl=m["kl_real_to_generated"])
     return {k: round(v, 5) for k, v in row.items()}
 
