@@ -48,7 +48,7 @@ def test_diffaugment_passes_gradients_and_refuses_unknown_policies():
 
 @pytest.mark.parametrize("switches", [
     {"g_arch": "upsample"}, {"loss": "hinge", "spectral_norm": True, "lr_d": 4e-4},
-    {"diffaug": "translation,color", "ema_kimg": 1}])
+    {"diffaug": "translation,color", "ema_kimg": 1}, {"g_top": 8}, {"r1_gamma": 0.2, "r1_every": 2}])
 def test_dcgan_switches_train_and_sample(switches, tiny_cfg):
     from catgan import load_generator
     cfg = tiny_cfg("dcgan", steps=3, preset="classic", overrides={**TINY["dcgan"], **switches})
@@ -81,3 +81,44 @@ def test_a_resumed_run_keeps_its_config_when_the_preset_changes(tiny_cfg, monkey
     cfg.steps = 4
     assert train(cfg)["step"] == 4
     assert read_meta(f"{cfg.out}/{CHECKPOINT}")["config"]["latent_dim"] == 100
+
+
+def test_the_full_resolution_stage_draws_from_a_map_at_the_image_size():
+    fam = get_family("dcgan")
+    g = fam.Generator(**fam.config("cpu", resolution=32, g_top=8, **TINY["dcgan"]))
+    maps = []
+    for m in g.net:
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.register_forward_hook(lambda mod, i, o: maps.append(o.shape))
+    g(torch.randn(2, 100))
+    assert maps[-1] == (2, 8, 32, 32)            # the last hidden map is 32 px wide, not 16
+
+
+def test_r1_penalises_d_on_reals_only_every_interval_and_weighs_it_by_the_interval():
+    fam = get_family("dcgan")
+    cfg = fam.config("cpu", resolution=32, r1_gamma=0.5, r1_every=4, **TINY["dcgan"])
+    f = fam(cfg, "cpu")
+    real = torch.rand(8, 3, 32, 32) * 2 - 1
+    logged = [f.train_step(real, torch.Generator().manual_seed(s), s)["r1"] for s in range(6)]
+    assert logged[0] > 0 and logged[1:4] == [logged[0]] * 3 and logged[4] != logged[0]   # steps 0 and 4
+    f.opt["D"].zero_grad(set_to_none=True)
+    f._r1(real, torch.Generator().manual_seed(0))
+    got = [p.grad.clone() for p in f.D.parameters()]
+    f.opt["D"].zero_grad(set_to_none=True)
+    x = real.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f.D(x).sum(), x, create_graph=True)
+    (grad.square().sum(dim=(1, 2, 3)).mean() * 0.5 / 2 * 4).backward()      # gamma / 2 * interval
+    assert all(torch.allclose(a, p.grad, rtol=1e-4, atol=1e-7) for a, p in zip(got, f.D.parameters()))
+
+
+def test_began_cs_ties_ds_code_to_z_and_needs_a_code_as_wide():
+    fam = get_family("began")
+    with pytest.raises(ValueError, match="hidden=100"):
+        fam(fam.config("cpu", resolution=32, cs_alpha=0.1, **{**TINY["began"], "hidden": 16}))
+    f = fam(fam.config("cpu", resolution=32, cs_alpha=0.1, **{**TINY["began"], "hidden": 100}), "cpu")
+    real = torch.rand(8, 3, 32, 32) * 2 - 1
+    first = f.train_step(real, torch.Generator().manual_seed(0), 0)
+    assert first["cs"] > 0
+    for step in range(1, 40):
+        last = f.train_step(real, torch.Generator().manual_seed(0), step)     # the same z every step
+    assert last["cs"] < first["cs"]                   # D learns to read the latent back from the fake

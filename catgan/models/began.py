@@ -6,6 +6,10 @@ with nearest-neighbour upsampling in G and 2x2 average pooling in D, leaky ReLU
 0.2 and batch norm; each stage repeats its conv 2-4 times with a vanishing
 residual: out = c * x + f(x), c annealed from 1 to 0, so training starts as a
 ResNet (easy gradients) and ends as plain convolutions.
+
+cs_alpha > 0 adds BEGAN-CS's constraint (Chang et al. 2018) to D's loss: alpha * mean |Enc_D(G(z)) - z|,
+so D's code of a fake must name the latent it came from, against the collapse that comes after a period
+of training. It needs D's code as wide as z (hidden == latent_dim).
 """
 from __future__ import annotations
 
@@ -130,13 +134,16 @@ class Discriminator(nn.Module):
         self.fc = nn.Linear(ch[-1] * BASE * BASE, hidden)
         self.dec = Decoder(resolution, hidden, d_channels, repeats, out_act=False, norm=norm, act=act)
 
-    def forward(self, x):
+    def encode(self, x):
         h = self.from_rgb(x)
         for i, stage in enumerate(self.enc):
             h = stage(h)
             if i < len(self.enc) - 1:
                 h = F.avg_pool2d(h, 2)
-        return self.dec(self.fc(h.flatten(1)))
+        return self.fc(h.flatten(1))
+
+    def forward(self, x):
+        return self.dec(self.encode(x))
 
 
 def recon_error(D, x):
@@ -149,8 +156,14 @@ class BEGAN(Family):
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
 
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
+    def __init__(self, cfg, *a, **kw):
+        cfg = {"cs_alpha": 0.0, **cfg}            # runs from before BEGAN-CS had none
+        if cfg["cs_alpha"] and cfg["hidden"] != cfg["latent_dim"]:
+            raise ValueError(f"BEGAN-CS (cs_alpha) needs D's code as wide as z: set hidden={cfg['latent_dim']} "
+                             f"(it is {cfg['hidden']})")
+        super().__init__(cfg, *a, **kw)
+        if self.cfg["cs_alpha"] and self.ddp:          # its encoder pass goes around the DDP wrapper
+            raise ValueError("BEGAN-CS (cs_alpha) trains in a single process, not under torchrun")
         self.k = 0.0
 
     def begin_step(self, step):
@@ -169,8 +182,14 @@ class BEGAN(Family):
         with self.autocast():
             fake = self.G_train(z)
             l_real = recon_error(self.D_train, self.augment(real, gen)).mean()
-            l_fake = recon_error(self.D_train, self.augment(fake.detach(), gen)).mean()
-            loss_d = l_real - self.k * l_fake
+            seen = self.augment(fake.detach(), gen)
+            if self.cfg["cs_alpha"]:
+                code = self.D.encode(seen)            # one encoder pass serves both terms
+                l_fake = (self.D.dec(code).float() - seen.float()).abs().mean()
+                cs = (code.float() - z).abs().mean()
+            else:
+                l_fake, cs = recon_error(self.D_train, seen).mean(), None
+            loss_d = l_real - self.k * l_fake + (self.cfg["cs_alpha"] * cs if cs is not None else 0.0)
         self.opt["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt["D"].step()
@@ -182,8 +201,8 @@ class BEGAN(Family):
         lr_, lf = l_real.item(), l_fake.item()
         balance = self.cfg["gamma"] * lr_ - lf
         self.k = min(1.0, max(0.0, self.k + self.cfg["lambda_k"] * balance))
-        return {"L_real": lr_, "L_fake": lf, "loss_G": loss_g.item(), "k_t": self.k,
-                "M_global": lr_ + abs(balance)}
+        out = {"L_real": lr_, "L_fake": lf, "loss_G": loss_g.item(), "k_t": self.k, "M_global": lr_ + abs(balance)}
+        return {**out, "cs": cs.item()} if cs is not None else out
 
     def extra_state(self):
         return {"k": self.k}
