@@ -1,7 +1,7 @@
 """The catalogue: shipped models under checkpoints/, and training runs (finished or stopped) under runs/.
 
 A run appears by its best snapshot (best.safetensors, the lowest FD measured while it trained) when it
-has one, else by its last checkpoint; `prefer_last=True` lists last checkpoints.
+has one, else by its last checkpoint; a run whose best point is not its last step shows that too.
 """
 from __future__ import annotations
 
@@ -59,19 +59,27 @@ def run_weights(run: Path, prefer_last: bool = False) -> Path:
     return best if best.exists() and not prefer_last else Path(run) / "checkpoint.safetensors"
 
 
-def list_models(checkpoints: Path | None = None, runs: Path | None = None,
-                prefer_last: bool = False) -> list[ModelEntry]:
-    """Every shipped model, then every finished (or stopped) training run that has a checkpoint."""
+def list_models(checkpoints: Path | None = None, runs: Path | None = None) -> list[ModelEntry]:
+    """Every shipped model, then every finished (or stopped) training run, a sweep's runs included.
+
+    A run is listed by its best quality point as run/NAME and, where that is not its last checkpoint,
+    by the last one too, as run/NAME@last.
+    """
     checkpoints, runs = checkpoints or checkpoints_dir(), runs or runs_dir()
     out = [_entry(d.name, d / MODEL_FILE, "shipped")
            for d in sorted(checkpoints.glob("*")) if (d / MODEL_FILE).exists()]
     default = (checkpoints / "default.txt").read_text().strip() if (checkpoints / "default.txt").exists() else ""
     out.sort(key=lambda e: e.name != default)              # the model the app opens on comes first
-    for d in sorted(runs.glob("*")) if runs.exists() else []:
-        ck = d / "checkpoint.safetensors"
-        status = read_json(d / "status.json")
-        if ck.exists() and status.get("state") in ("finished", "stopped"):
-            out.append(_entry(f"run/{d.name}", run_weights(d, prefer_last), "run"))
+    folders = sorted(runs.glob("*")) if runs.exists() else []
+    folders += [p for s in folders if (s / "sweep.json").exists() for p in sorted(s.glob("*"))]
+    for d in folders:
+        last = d / "checkpoint.safetensors"
+        if last.exists() and read_json(d / "status.json").get("state") in ("finished", "stopped"):
+            name = f"run/{d.relative_to(runs).as_posix()}"
+            best = _entry(name, run_weights(d), "run")
+            out.append(best)
+            if best.path != last and (best.meta or {}).get("step") != _entry(name, last, "run").meta.get("step"):
+                out.append(_entry(f"{name}@last", last, "run"))
     return sorted(out, key=lambda e: e.error is not None)     # readable first: the default is usable
 
 

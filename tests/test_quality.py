@@ -134,3 +134,17 @@ def test_too_few_samples_for_a_point_is_refused_before_training(tiny_cfg):
     from catgan.train.trainer import Trainer
     with pytest.raises(ValueError, match="at least 8"):
         Trainer(tiny_cfg("dcgan", eval_kimg=0.016, eval_n=3))
+
+
+def test_a_run_with_a_best_point_lists_it_and_its_last_checkpoint(tiny_cfg, tmp_path):
+    from catgan.catalogue import list_models
+    from catgan.train.trainer import Trainer
+    Trainer(tiny_cfg("dcgan", steps=4, eval_kimg=0.016, eval_n=48, out="runs/sw/a")).run()
+    best_step = best_row(read_quality(tmp_path / "runs" / "sw" / "a"))["step"]
+    Trainer(tiny_cfg("dcgan", steps=8, eval_kimg=0, out="runs/sw/a")).run()       # on, without points
+    Trainer(tiny_cfg("dcgan", steps=2, eval_kimg=0.016, eval_n=48, out="runs/sw/b")).run()   # best = last
+    (tmp_path / "runs" / "sw" / "sweep.json").write_text("{}")
+    runs = {e.name: e for e in list_models(tmp_path / "none", tmp_path / "runs") if e.kind == "run"}
+    assert set(runs) == {"run/sw/a", "run/sw/a@last", "run/sw/b"}
+    assert runs["run/sw/a"].path.name == BEST and runs["run/sw/a"].meta["step"] == best_step
+    assert runs["run/sw/a@last"].meta["step"] == 8 and runs["run/sw/b"].path.name == BEST
