@@ -129,7 +129,8 @@ BAD_LINKS = [
     {"model": "not-installed", "seed": "-5", "n": "7", "scale": "nan", "a": "abc", "b": "1e9", "c": "",
      "base": "x", "base_scale": "-1", "grid": "99", "interp": "cubic", "tl_by": "zzz", "tr_seed": "99999999999",
      "start_by": "three numbers", "start_a": "inf", "frames": "0", "fps": "x", "loop": "maybe", "seeds": "1,,x",
-     "per_model": "99", "search": "100", "first": "-1", "oor_seed": "abc"},
+     "per_model": "99", "search": "100", "first": "-1", "oor_seed": "abc", "runs": "no-such-run",
+     "shipped": "nope", "kimg": "-5"},
     {"model": "", "seed": "1.5", "n": "", "grid": "3.7", "interp": "", "frames": "-3", "search": "abc"},
 ]
 
