@@ -125,8 +125,8 @@ def bench_quality():
     """One quality point of the trainer's hook against the training it interrupts (default DCGAN preset)."""
     from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
     from catgan.models import FAMILIES
-    from catgan.train.quality import QualityHook
-    from catgan.train.trainer import DEFAULT_EVAL_KIMG, _to_uint8
+    from catgan.train.quality import DEFAULT_EVAL_KIMG, QualityHook
+    from catgan.train.trainer import _to_uint8
     precision = choose_precision("auto", "cpu")
     fam, real, step = _train_family(FAMILIES["dcgan"], "cpu", precision)
     ips = real.shape[0] / timed(step, repeat=3, warmup=1)

@@ -8,11 +8,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from catgan import catalogue, directions, latent, latent_store, media
+from catgan import catalogue, compare, directions, latent, latent_store, media
 from catgan.background import BackgroundTask
 from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.train.checkpoint import CheckpointError
+from catgan.train.quality import best_row, read_quality
 from catgan.web import export as web
 
 SCALE = 4          # 64 px cats shown at 256 px, nearest-neighbour
@@ -216,6 +217,23 @@ def stored_latent(g: LoadedGenerator, key: str = "z") -> np.ndarray | None:
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:
     """A markdown link that opens one latent in the Latent sliders page."""
     return f"[seed {seed}](Latent_sliders?model={model}&base={seed}&base_scale={scale})"
+
+
+def run_quality(run, name: str) -> dict | None:
+    """A run's quality curves with a caption naming the space and the best point; the best row."""
+    quality = read_quality(run)
+    best = best_row(quality)
+    if best:
+        space = quality[-1]["space"]
+        st.caption(f"**Quality** in the {space} space ({quality[-1]['n']} samples a point"
+                   + ("; this data has no label heads, so the general space" if space == "efficientnet" else "")
+                   + f"). Best so far: **FD {best['fd']:.2f} at step {best['step']:,}** "
+                   f"({best['images'] / 1000:,.0f} k images, the diamond); the model dropdown and export use it.")
+        points = compare.curve_points(name, quality)
+        for col, metric in zip(st.columns(3), compare.CURVE_METRICS):
+            with col:
+                quality_chart(points, metric, compare.CURVE_METRICS[metric], key=f"q_{metric}")
+    return best
 
 
 def quality_chart(points: list[dict], metric: str, title: str, key: str | None = None) -> None:

@@ -9,7 +9,7 @@ from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.device import PRECISIONS, choose_precision
 from catgan.models import FAMILIES, diffaug
 from catgan.models.pgwgan import images_to_full_resolution
-from catgan.train.quality import best_row, read_quality
+from catgan.train.quality import default_eval_kimg
 
 ui.page_config("Training")
 st.title("Training")
@@ -56,7 +56,12 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
         grown = images_to_full_resolution(cfg) / cfg["batch"]
         st.caption(f"This preset grows from 4 to {resolution} px and draws at full size after "
                    f"{grown:,.0f} steps; fewer steps stop it at a smaller size.")
-    name = st.text_input("Run name", f"{family}-{time.strftime('%m%d-%H%M')}")
+    c1, c2 = st.columns([2, 1])
+    name = c1.text_input("Run name", f"{family}-{time.strftime('%m%d-%H%M')}")
+    eval_kimg = c2.number_input("Quality point every (k images, 0: off)", 0.0, 10_000.0,
+                                default_eval_kimg(steps, batch or FAMILIES[family].presets[preset]["batch"]),
+                                help="Robust FD and coverage of 1,000 samples, the best point kept (about 5% of "
+                                     "training time at the default)")
     precision = st.selectbox("Precision", list(PRECISIONS), help="auto: bf16 only where this machine runs it "
                              "natively (about 2x fp32), else fp32")
     chosen = choose_precision(precision)
@@ -76,7 +81,7 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
         data = None
     if st.button("Start training", type="primary", disabled=not data or not name.strip()):
         args = runlib.train_args(family, data, RUNS / name, steps, resolution, preset, batch, lr, seed, precision,
-                                 sample_every=max(10, min(250, steps // 20)))
+                                 sample_every=max(10, min(250, steps // 20)), eval_kimg=eval_kimg)
         try:
             jobs.launch(RUNS, RUNS / name, args)
             st.session_state.run = name
@@ -123,18 +128,7 @@ def monitor():
             col.line_chart({k: metrics[k] for k in keys if k in metrics} | {"step": metrics["step"]}, x="step")
         cols[-1].caption("images/s")
         cols[-1].line_chart({"images/s": metrics["images_per_s"], "step": metrics["step"]}, x="step")
-    quality = read_quality(run)
-    best = best_row(quality)
-    if best:
-        space = quality[-1]["space"]
-        st.caption(f"**Quality** in the {space} space ({quality[-1]['n']} samples a point"
-                   + ("; this data has no label heads, so the general space" if space == "efficientnet" else "")
-                   + f"). Best so far: **FD {best['fd']:.2f} at step {best['step']:,}** "
-                   f"({best['images'] / 1000:,.0f} k images, the diamond); the model dropdown and export use it.")
-        points = compare.curve_points(run_name, quality)
-        for col, metric in zip(st.columns(3), compare.CURVE_METRICS):
-            with col:
-                ui.quality_chart(points, metric, compare.CURVE_METRICS[metric], key=f"q_{metric}")
+    best = ui.run_quality(run, run_name)
     grids = runlib.sample_grids(run)
     if grids:
         key = f"grid_{run_name}"

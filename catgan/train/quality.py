@@ -30,6 +30,19 @@ QUALITY = "quality.jsonl"
 BEST = "best.safetensors"
 DEFAULT_N = {"sticker": 1000, "efficientnet": 300}   # samples per point: a few seconds each on 2 CPU cores
 LATENT_SEED = 4242                                   # the same latents at every point, so points compare
+DEFAULT_EVAL_KIMG = 25                               # for runs bounded by minutes, not steps
+
+
+def default_eval_kimg(steps: int, batch: int, max_minutes: float | None = None,
+                      max_kimg: float | None = None) -> float:
+    """About 15 quality points over a run bounded by steps or images (a point then costs under 5% of the
+    run's time for the cpu presets); every 25 k images for runs bounded by minutes."""
+    total_kimg = steps * batch / 1000
+    if max_kimg:
+        total_kimg = min(total_kimg, max_kimg)
+    elif max_minutes or total_kimg > 20 * 1000:
+        return DEFAULT_EVAL_KIMG
+    return max(round(total_kimg / 15, 1), 0.1)
 
 
 @dataclass

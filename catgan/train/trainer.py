@@ -36,9 +36,7 @@ from catgan.media import grid_png
 from catgan.models import diffaug, get_family
 from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
                                      save_checkpoint, unflatten_optimizer)
-from catgan.train.quality import BEST, QualityHook
-
-DEFAULT_EVAL_KIMG = 25        # for runs bounded by minutes, not steps
+from catgan.train.quality import BEST, QualityHook, default_eval_kimg
 
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
@@ -176,7 +174,8 @@ class Trainer:
         self.fixed_z = torch.randn(N_FIXED, self.model_cfg["latent_dim"],
                                    generator=torch.Generator().manual_seed(cfg.seed + 777))
         self.step, self.train_seconds, self.quality_seconds = 0, 0.0, 0.0
-        self.eval_kimg = default_eval_kimg(cfg, self.model_cfg["batch"]) if cfg.eval_kimg is None else cfg.eval_kimg
+        self.eval_kimg = (default_eval_kimg(cfg.steps, self.model_cfg["batch"], cfg.max_minutes, cfg.max_kimg)
+                          if cfg.eval_kimg is None else cfg.eval_kimg)
         self.quality = (QualityHook(self.out, dataset, self.model_cfg["latent_dim"], self.eval_kimg, cfg.eval_n,
                                     cfg.eval_space) if self.eval_kimg and self.dist.main else None)
         self.stop_requested, self.stop_reason = False, None
@@ -372,17 +371,6 @@ def _line_step(line: str):
         return json.loads(line)["step"]
     except (json.JSONDecodeError, KeyError, TypeError):
         return None
-
-
-def default_eval_kimg(cfg: TrainConfig, batch: int) -> float:
-    """About 15 quality points over a run bounded by steps (a point then costs under 5% of the run's time
-    for the cpu presets); every 25 k images for runs bounded by minutes."""
-    total_kimg = cfg.steps * batch / 1000
-    if cfg.max_kimg:
-        total_kimg = min(total_kimg, cfg.max_kimg)
-    elif cfg.max_minutes or total_kimg > 20 * 1000:
-        return DEFAULT_EVAL_KIMG
-    return max(round(total_kimg / 15, 1), 0.1)
 
 
 def train(cfg: TrainConfig) -> dict:
