@@ -143,6 +143,38 @@ def bench_quality():
         100 * t / (train_s + t), "% of time", 5)
 
 
+def bench_web():
+    """The default model as a static web page: folder size, and load to first batch in Debian's chromium."""
+    import functools
+    import http.server
+    import threading
+    from catgan.catalogue import MODEL_FILE, list_models
+    from catgan.web.export import export_web
+    from playwright.sync_api import sync_playwright
+    with tempfile.TemporaryDirectory() as d:
+        info = export_web(list_models()[0].folder / MODEL_FILE, Path(d) / "site")
+        row("web page: folder size (default model)", info["bytes"] / 1e6, "MB", note=f"model.onnx "
+            f"{info['model_bytes'] / 1e6:.1f} MB")
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(Path(d) / "site"))
+        handler.log_message = lambda *a: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        times = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"])
+            for _ in range(3):
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+                page.wait_for_function("window.catganReady === true", timeout=60_000)
+                times.append(page.evaluate("window.catganTimings.firstBatchMs") / 1000)
+                page.close()
+            browser.close()
+        server.shutdown()
+    row("web page: load to first batch of 16 (chromium, median of 3)", sorted(times)[1], "s", 3)
+
+
 def bench_peer(peak):
     """The classic PyTorch DCGAN example's loop beside catgan's DCGAN of the same architecture and batch."""
     from bench.peer_dcgan import PeerLoop
@@ -282,7 +314,7 @@ def bench_app_during_training(idle):
 # Environment variables that make an AVX-512 machine behave like an AVX2-only one (PyTorch's own kernels,
 # oneDNN and MKL), e.g. `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2`.
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
-GROUPS = ["dataset", "generators", "features", "neighbours", "training", "quality", "peer", "app"]
+GROUPS = ["dataset", "generators", "features", "neighbours", "training", "quality", "peer", "app", "web"]
 
 
 def main():
@@ -301,9 +333,9 @@ def main():
     print(f"{'name':<52} {'value':>12} {'unit':<10} {'target':<12}")
     peak = bench_matmul()
     simple = {"dataset": bench_dataset, "generators": bench_generators, "features": bench_features,
-              "neighbours": bench_neighbours, "quality": bench_quality}
+              "neighbours": bench_neighbours, "quality": bench_quality, "web": bench_web}
     for name in GROUPS:
-        if name in only and name in simple and name != "quality":
+        if name in only and name in simple and name not in ("quality", "web"):
             simple[name]()
     if "training" in only:
         bench_training(peak)
@@ -313,6 +345,8 @@ def main():
         bench_peer(peak)
     if "app" in only:
         bench_app_during_training(bench_app())
+    if "web" in only:
+        bench_web()
     kind = f"{machine['cpu_capability']}-{re.sub(r'[^A-Za-z0-9]+', '-', machine['cpu_model']).strip('-')}" + (
         "-emulated" if limits else "")
     out = Path(a.json) if a.json else ROOT / "bench" / "results" / f"{kind}.json"
