@@ -155,6 +155,9 @@ def test_train_from_the_page_watch_it_then_stop_and_find_it(app, page):
     page.get_by_label("Run name").fill("browser-run")
     page.keyboard.press("Enter")
     idle(page)
+    page.get_by_role("spinbutton", name="Quality point every").fill("0.5")      # a point every 8 steps
+    page.keyboard.press("Enter")
+    idle(page)
     page.get_by_role("button", name="Start training").click()
     page.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=120_000)
     page.wait_for_selector("[data-testid='stImage'] img", timeout=120_000)
@@ -172,7 +175,7 @@ def test_train_from_the_page_watch_it_then_stop_and_find_it(app, page):
     page.goto(app["url"])
     idle(page)
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
-    assert page.get_by_role("option", name="run/browser-run").is_visible()
+    assert page.get_by_role("option", name="run/browser-run", exact=True).is_visible()
 
 
 def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
