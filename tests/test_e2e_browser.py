@@ -106,6 +106,8 @@ def test_switch_model_and_move_a_slider(app, page):
     page.locator("[data-testid='stSlider']").first.get_by_role("slider").focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")
+    page.wait_for_function("""(before) => [...document.querySelectorAll("[data-testid='stImage'] img")]
+        .some(e => e.src !== before)""", arg=first[0])                 # the rerun may start after a moment
     idle(page)
     moved = image_srcs(page)
     assert moved != first
@@ -175,7 +177,7 @@ def test_train_from_the_page_watch_it_then_stop_and_find_it(app, page):
     page.goto(app["url"])
     idle(page)
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
-    assert page.get_by_role("option", name="run/browser-run", exact=True).is_visible()
+    page.get_by_role("option", name="run/browser-run", exact=True).wait_for()           # options render in turn
 
 
 def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
@@ -284,7 +286,8 @@ def test_a_sweep_of_two_runs_overlays_on_compare_runs(app, page):
     chosen = page.locator("[data-testid='stMultiSelect']").first.inner_text()
     assert "sweep-lr/lr-1e-4" in chosen and "sweep-lr/lr-2e-4" in chosen
     page.get_by_text("Sweep sweep-lr").wait_for()
-    assert page.locator("[data-testid='stDataFrame']").count() == 2        # config differences, sweep summary
+    wait_for_count(page, "[data-testid='stDataFrame']", 2)                 # config differences, sweep summary
+    assert page.locator("[data-testid='stDataFrame']").count() == 2
     assert len(image_srcs(page, at_least=2)) >= 2
 
 
