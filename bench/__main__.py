@@ -255,11 +255,10 @@ def bench_features():
 def bench_neighbours():
     """The Nearest neighbours page's first use on the default dataset: features of 10,000 images, then the index."""
     from catgan.audit.neighbors import build_index
-    from catgan.audit.spaces import SPACES, dataset_key
-    from catgan.data.dataset import cache_root, default_dataset
+    from catgan.audit.spaces import features_path, spaces_for
+    from catgan.data.dataset import default_dataset
     ds = default_dataset(64)
-    cached = cache_root() / "features" / f"efficientnet-{dataset_key(ds, SPACES['efficientnet'])}.npy"
-    cached.unlink(missing_ok=True)                 # the first use on a new machine computes them
+    features_path(ds, spaces_for(ds)[0]).unlink(missing_ok=True)     # the first use on a new machine
     t = time.perf_counter()
     index = build_index(ds, progress=False)
     row("nearest neighbours: first use (cold feature cache)", time.perf_counter() - t, "s", 30)

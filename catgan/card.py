@@ -71,7 +71,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              *_ladder_table(card["ladders"]), "",
              *_rows_section("Training curves", {"how": CURVES_HOW, "rows": training_curve(metrics, g.family, batch)}),
              *_rows_section("Phases", {"how": PHASES_HOW, "rows": phases(metrics, batch)}),
-             *([f"## Chosen step", "", card["chosen"], ""] if card["chosen"] else []),
+             *(["## Chosen step", "", card["chosen"], ""] if card["chosen"] else []),
              *_rows_section("Quality while it trained", card["quality_during_training"]),
              *_rows_section("Pilots", card["pilots"]), *_rows_section("Robust FD against images seen", card["curve"]),
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from catgan.runs import list_runs, sample_grids
+from catgan.runs import sample_grids
 from catgan.train.quality import best_row, read_quality
 
 CURVE_METRICS = {"fd": "FD (lower is better)", "coverage": "coverage", "mode_coverage": "pose×item coverage"}

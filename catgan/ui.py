@@ -166,12 +166,13 @@ def start_neighbour_index(g: LoadedGenerator):
     return _indexing(str(ds.path), ds.fingerprint, ds.resolution)
 
 
-def task_result(job: BackgroundTask, what: str, progress_text):
-    """A background task's result; while it runs, show its progress (`progress_text(job)`) and stop the page."""
+def background_result(job: BackgroundTask, what: str, progress_text):
+    """A background task's result, or None while it runs: its progress shows here, and the page reruns
+    when it ends, so the rest of the page works meanwhile."""
     job.wait(timeout=2.0)                  # a quick or cached task is ready at once: no progress bar
     if job.error:
         st.error(f"{what} failed: {job.error}")
-        st.stop()
+        return None
     if job.result is None:
         @st.fragment(run_every=1)
         def wait():
@@ -179,15 +180,30 @@ def task_result(job: BackgroundTask, what: str, progress_text):
                 st.rerun()
             st.progress(job.fraction, text=progress_text(job))
         wait()
-        st.stop()
     return job.result
+
+
+def task_result(job: BackgroundTask, what: str, progress_text):
+    """A background task's result; while it runs (or if it failed), say so and stop the page here."""
+    result = background_result(job, what, progress_text)
+    if result is None:
+        st.stop()
+    return result
+
+
+def _indexing_text(job) -> str:
+    return (f"Indexing the training set the first time: features of {job.done:,} / {job.total:,} images "
+            "(later starts read them from the cache)…")
 
 
 def neighbour_index(g: LoadedGenerator):
     """The training set's neighbour index; while it is still being built, show progress and stop the page."""
-    return task_result(start_neighbour_index(g), "Indexing the training set", lambda job: (
-        f"Indexing the training set the first time: features of {job.done:,} / {job.total:,} images "
-        "(later starts read them from the cache)…"))
+    return task_result(start_neighbour_index(g), "Indexing the training set", _indexing_text)
+
+
+def neighbour_index_or_progress(g: LoadedGenerator):
+    """The neighbour index if it is ready, else None, its progress shown in place (the page goes on)."""
+    return background_result(start_neighbour_index(g), "Indexing the training set", _indexing_text)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -26,8 +26,10 @@ def test_flipped_image_finds_its_original_in_feature_space_not_pixel_space(flip_
     ds, query = flip_fixture
     index = build_index(ds, reference=40, progress=False)
     r = index.query(query, k=3)[0]
+    assert index.space.key == "efficientnet"           # data without the renderer's labels
     assert r["pixel"].matches[0].index == 1            # the noisy decoy
     assert r["feature"].matches[0].index == 0          # the real original
+    assert r["feature"].verdict == "memorised"
     best = r["pixel_flip"].matches[0]
     assert best.index == 0 and best.flipped and best.distance < 1e-2     # float32 dot-product distances
     assert r["pixel_flip"].verdict == "memorised"
@@ -53,12 +55,25 @@ def test_images_of_another_size_are_resized_and_bad_ones_refused(flip_fixture):
         index.query(np.zeros((64, 64), np.float32))
 
 
+def test_stickers_are_searched_in_the_sticker_space_and_a_mirror_finds_its_original(tiny_data):
+    from catgan.audit.spaces import SPACES, dataset_features
+    index = build_index(tiny_data, reference=40, progress=False)
+    assert index.space.key == "sticker"
+    assert np.array_equal(index.features._fit_X, dataset_features(tiny_data, SPACES["sticker"], progress=False))
+    originals = np.asarray(tiny_data.images[[3, 50]])
+    for j, r in enumerate(index.query(originals[:, :, ::-1].copy(), k=2)):
+        best = r["feature"].matches[0]
+        assert best.index == [3, 50][j] and best.flipped and best.distance < 1e-3
+        assert len({m.index for m in r["feature"].matches}) == 2       # each training image once
+
+
 def test_memorisation_rate_counts_copies(flip_fixture):
     ds, _ = flip_fixture
     index = build_index(ds, reference=40, progress=False)
     copies = np.asarray(ds.images[2:8])
     novel = np.stack([render.render_one(77, i, 64)[0] for i in range(6)])
-    assert memorisation_rate(index, copies)["memorised"] == 1.0
+    report = memorisation_rate(index, copies)
+    assert report["memorised"] == 1.0 and report["features"] == "efficientnet" and report["mirror_allowed"]
     assert memorisation_rate(index, novel)["memorised"] == 0.0
 
 
@@ -97,6 +112,9 @@ def test_collapse_and_out_of_range_and_snapshots(tiny_model):
     c = collapse_clusters(feats, np.arange(10, 15), threshold=0.1)
     assert c["duplicate_rate"] == pytest.approx(4 / 5)
     assert sorted(map(sorted, c["clusters"])) == [[10, 11], [13, 14]]
+    c = collapse_clusters(np.array([[1, 2], [2, 1], [7, 0]], np.float32), np.arange(3), 0.1,
+                          mirrored=np.array([[2, 1], [1, 2], [0, 7]], np.float32))
+    assert c["clusters"] == [[0, 1]]                  # one sample is the other's mirror image
     far = out_of_range(g, seed=3, scales=(1, 8))
     assert [f.scale for f in far] == [1, 8] and not np.array_equal(far[0].image, far[1].image)
     snaps = snapshots(tiny_model.parent)
@@ -105,7 +123,9 @@ def test_collapse_and_out_of_range_and_snapshots(tiny_model):
 
 def test_background_index_reports_progress_then_the_index(tiny_data):
     from catgan.audit.neighbors import build_index
+    from catgan.audit.spaces import features_path, spaces_for
     from catgan.background import BackgroundTask
+    features_path(tiny_data, spaces_for(tiny_data)[0]).unlink(missing_ok=True)     # a first use
     job = BackgroundTask(lambda on_progress, stopping: build_index(tiny_data, progress=False, on_batch=on_progress))
     assert job.wait(timeout=120) and job.error is None
     assert job.result is not None and job.done == job.total == len(tiny_data)
@@ -147,7 +167,8 @@ def test_index_thresholds_are_computed_once_per_dataset(tiny_data):
     from catgan.audit.spaces import SPACES, dataset_key
     from catgan.data.dataset import cache_root
     first = build_index(tiny_data, progress=False)
-    files = list((cache_root() / "features").glob(f"thresholds-{dataset_key(tiny_data, SPACES['efficientnet'])}-*"))
+    key = dataset_key(tiny_data, SPACES["sticker"])
+    files = list((cache_root() / "features").glob(f"neighbours-sticker-{key}-*"))
     assert files and first.thresholds["pixel"][0] <= first.thresholds["pixel"][1]
     for f in files:                           # a later start reads them back instead of searching again
         f.write_text('{"pixel": [1, 2], "pixel_flip": [1, 2], "feature": [3, 4]}')
@@ -221,7 +242,8 @@ def test_collapse_is_found_in_the_datasets_robust_space(tiny_data):
         def generate(self, z):
             return np.asarray(tiny_data.images[:len(z)])
 
-    collapsed = find_collapse(OneCat(), tiny_data, n=32)
+    index = build_index(tiny_data, progress=False)
+    collapsed = find_collapse(OneCat(), index, n=32)
     assert collapsed["space"] == "sticker" and collapsed["duplicate_rate"] == 1.0
     assert len(collapsed["clusters"]) == 1 and len(collapsed["clusters"][0]) == 32
-    assert find_collapse(Varied(), tiny_data, n=32)["duplicate_rate"] < 0.2
+    assert find_collapse(Varied(), index, n=32)["duplicate_rate"] < 0.2

@@ -1,7 +1,6 @@
 """Latent editing: named and principal directions, inversion, the latent store, their commands."""
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -196,6 +196,31 @@ def test_failure_gallery_links_reproduce_in_the_explorer():
     assert links, "worst samples link back to the explorer"
 
 
+def test_failure_gallery_shows_the_rest_while_its_collapse_check_waits_for_the_index(zoo, monkeypatch):
+    import threading
+    from dataclasses import replace
+    from catgan.audit import spaces
+    from catgan.data.dataset import load_dataset
+    space = spaces.SPACES["sticker"]
+    spaces.features_path(load_dataset(zoo / "data"), space).unlink(missing_ok=True)
+    gate = threading.Event()
+
+    def held(images, **kw):           # the training set's feature pass waits until the test lets it go
+        gate.wait(60)
+        return space.features(images, **kw)
+    monkeypatch.setitem(spaces.SPACES, "sticker", replace(space, features=held))
+    at = run("views/Failure_gallery.py", {"search": "64"})
+    assert not at.exception and "Out-of-range latents" in [h.value for h in at.header]
+    assert len(images(at)) >= 2 and not [m for m in at.metric if m.label == "Near-duplicate rate"]
+    assert any("Indexing the training set" in p.proto.text for p in at.get("progress"))
+    gate.set()
+    from catgan import ui
+    job = ui._indexing(str(zoo / "data"), load_dataset(zoo / "data").fingerprint, 32)
+    assert job.wait(timeout=60) and job.error is None
+    at.run()
+    assert [m.value for m in at.metric if m.label == "Near-duplicate rate"]
+
+
 def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
     from catgan.audit.evaluate import evaluate
     evaluate(zoo / "ck" / "tiny" / "model.safetensors", n=20, memorisation_n=10, progress=False)

@@ -3,7 +3,6 @@ import numpy as np
 import streamlit as st
 
 from catgan import ui
-from catgan.data.dataset import dataset_for
 from catgan.audit import failures
 
 entry, g = ui.model_page(
@@ -19,8 +18,8 @@ def worst(_key, _g, n, k, first):
 
 
 @st.cache_data(max_entries=16, show_spinner="Looking for near-duplicates…")
-def collapse(_key, _g, n, first):
-    return failures.find_collapse(_g, dataset_for(_g.meta), n, first)
+def collapse(_key, _g, _index, n, first):
+    return failures.find_collapse(_g, _index, n, first)
 
 
 def links(seeds, scale=1.0):
@@ -42,16 +41,18 @@ else:
     links([b.seed for b in bad])
 
 st.header("Mode collapse")
-c = collapse(key, g, n, first)
-st.metric("Near-duplicate rate", f"{c['duplicate_rate']:.1%}",
-          help=f"Share of samples with another sample closer (in the {c['space']} space) than 99% of real "
-               "training images are to their nearest neighbour.")
-for group in c["clusters"][:4]:
-    ui.show_grid(g.generate(failures.seed_latents(g, group[:8])), cols=8, scale=2,
-                 caption=f"{len(group)} near-identical samples")
-    links(group[:8])
-if not c["clusters"]:
-    st.success("No near-duplicate groups among these samples.")
+index = ui.neighbour_index_or_progress(g)      # the training set's features: shared with Nearest neighbours
+if index is not None:
+    c = collapse(key, g, index, n, first)
+    st.metric("Near-duplicate rate", f"{c['duplicate_rate']:.1%}",
+              help=f"Share of samples with another sample (or its mirror image) closer in the {c['space']} "
+                   "space than 99% of real training images are to their nearest neighbour.")
+    for group in c["clusters"][:4]:
+        ui.show_grid(g.generate(failures.seed_latents(g, group[:8])), cols=8, scale=2,
+                     caption=f"{len(group)} near-identical samples")
+        links(group[:8])
+    if not c["clusters"]:
+        st.success("No near-duplicate groups among these samples.")
 
 st.header("Out-of-range latents")
 seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="oor_seed", bind="query-params")

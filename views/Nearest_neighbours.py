@@ -10,9 +10,9 @@ from catgan.data.images import BadImage, open_image
 
 entry, g = ui.model_page(
     "Nearest neighbours",
-    "Pixel distance calls a mirrored cat new; pretrained features do not. Each row shows the five "
-    "nearest training images in one space, with distances and a verdict judged against how close "
-    "real training images are to each other.")
+    "Plain pixel distance calls a mirrored cat new; the rows that allow a mirror do not, and features "
+    "see past a mere shift of colour. Each row shows the five nearest training images in one space, with "
+    "distances and a verdict judged against how close real training images are to each other.")
 
 sources = ["seed", "upload"] + (["latent sliders"] if "explorer_z" in st.session_state else [])
 source = st.radio("Image", sources, horizontal=True, key="src")
@@ -38,7 +38,8 @@ else:
 ui.link_notice()
 index = ui.neighbour_index(g)
 result = index.query(query, k=5)[0]
-TITLES = {"pixel": "Pixel L2", "pixel_flip": "Pixel L2, mirror allowed", "feature": "Pretrained features"}
+TITLES = {"pixel": "Pixel L2", "pixel_flip": "Pixel L2, mirror allowed",
+          "feature": f"Features ({index.space.key} space), mirror allowed"}
 BADGE = {"memorised": "🔴 likely memorised", "near": "🟠 near a training image", "novel": "🟢 novel"}
 for space, nb in result.items():
     st.subheader(f"{TITLES[space]} — {BADGE[nb.verdict]}")
@@ -52,8 +53,10 @@ for space, nb in result.items():
 st.header("Memorisation rate")
 report = catalogue.read_json(entry.folder / EVAL_FILE).get("memorisation")
 if report:
-    st.metric("Memorised (feature space)", f"{report['memorised']:.2%}", help=f"over {report['n']} samples")
+    st.metric("Memorised (feature space)", f"{report['memorised']:.2%}",
+              help=f"over {report['n']} samples, in the {report.get('features', 'efficientnet')} space")
 elif st.button("Measure on 200 samples"):
     with st.spinner("Generating and searching…"):
         report = memorisation_rate(index, g.generate(seed_latents(g, range(200))))
-    st.metric("Memorised (feature space)", f"{report['memorised']:.2%}", help="over 200 samples")
+    st.metric("Memorised (feature space)", f"{report['memorised']:.2%}",
+              help=f"over 200 samples, in the {report['features']} space")

@@ -10,9 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.metrics import pairwise_distances
 
-from catgan.audit.neighbors import real_nn_distances
-from catgan.audit.spaces import dataset_features, spaces_for
-from catgan.data.dataset import Dataset
+from catgan.audit.neighbors import NeighbourIndex
 from catgan.generator import LoadedGenerator
 
 
@@ -45,9 +43,13 @@ def worst_samples(g: LoadedGenerator, n: int = 256, k: int = 16, first_seed: int
             for i in order]
 
 
-def collapse_clusters(feats: np.ndarray, seeds: np.ndarray, threshold: float) -> dict:
-    """Near-duplicate groups among samples: pairs closer than `threshold` (in feature space) are linked."""
+def collapse_clusters(feats: np.ndarray, seeds: np.ndarray, threshold: float, mirrored=None) -> dict:
+    """Near-duplicate groups among samples: pairs closer than `threshold` (in feature space) are linked;
+    with the samples' `mirrored` features, a pair whose one is the other's mirror image counts too."""
     d = pairwise_distances(feats)
+    if mirrored is not None:
+        across = pairwise_distances(feats, mirrored)
+        d = np.minimum(d, np.minimum(across, across.T))
     np.fill_diagonal(d, np.inf)
     close = d < threshold
     n_groups, label = connected_components(csr_matrix(close), directed=False)
@@ -57,18 +59,18 @@ def collapse_clusters(feats: np.ndarray, seeds: np.ndarray, threshold: float) ->
             "clusters": [[int(seeds[i]) for i in grp] for grp in groups]}
 
 
-def find_collapse(g: LoadedGenerator, ds: Dataset, n: int = 256, first_seed: int = 0) -> dict:
-    """Near-duplicates among n samples; "near" means closer than 99% of real images are to their nearest.
+def find_collapse(g: LoadedGenerator, index: NeighbourIndex, n: int = 256, first_seed: int = 0) -> dict:
+    """Near-duplicates among n samples; "near" means closer than 99% of real images are to their nearest
+    (the neighbour index's "memorised" threshold), mirror allowed on both sides.
 
-    Distances are taken in the dataset's robust space (the sticker space for the renderer's stickers:
-    in EfficientNet's, invisible noise moves stickers further apart than two different ones are), with
-    the real features cached per dataset and shared with the other audits.
+    Distances are taken in the index's space, the dataset's robust one (the sticker space for the
+    renderer's stickers: in EfficientNet's, invisible noise moves stickers further apart than two
+    different ones are), whose real features are cached per dataset and shared with the other audits.
     """
-    space = spaces_for(ds)[0]
     seeds = np.arange(first_seed, first_seed + n)
-    f = space.features(g.generate(seed_latents(g, seeds)))
-    real = dataset_features(ds, space, progress=False)
-    return {**collapse_clusters(f, seeds, float(np.percentile(real_nn_distances(real), 1.0))), "space": space.key}
+    images = g.generate(seed_latents(g, seeds))
+    f, f_mirrored = np.split(index.space.features(np.concatenate([images, images[:, :, ::-1]])), 2)
+    return {**collapse_clusters(f, seeds, index.thresholds["feature"][0], f_mirrored), "space": index.space.key}
 
 
 def out_of_range(g: LoadedGenerator, seed: int = 0, scales=(1.0, 2.0, 4.0, 8.0)) -> list[Failure]:

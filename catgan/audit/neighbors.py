@@ -2,7 +2,9 @@
 
 - pixel:      L2 between raw pixels (the cat-face seed's check)
 - pixel_flip: the same, but a mirrored query may match too (a flip is no new cat)
-- feature:    L2 between pretrained features (near for a flip, far for a mere colour shift)
+- feature:    L2 in the dataset's robust feature space (catgan.audit.spaces: the sticker space for the
+              renderer's stickers, EfficientNet otherwise), mirror allowed too: far for a mere colour
+              shift, and a flip finds its original whether or not the space itself ignores flips
 
 A verdict compares a sample's nearest distance with the dataset's own nearest-
 neighbour distances (real to real): below the 1st percentile is "memorised",
@@ -17,7 +19,6 @@ import numpy as np
 from PIL import Image
 from sklearn.neighbors import NearestNeighbors
 
-from catgan.audit import features as feats
 from catgan.audit import spaces as feature_spaces
 from catgan.data.dataset import Dataset, cache_root
 from catgan.io import atomic_write_json
@@ -44,31 +45,24 @@ class Neighbours:
 class NeighbourIndex:
     dataset: Dataset
     resolution: int
-    pixels: NearestNeighbors
+    pixels: NearestNeighbors           # fitted on 0-255 float pixels: distances are divided by 255
     features: NearestNeighbors
+    space: feature_spaces.FeatureSpace
     thresholds: dict = field(default_factory=dict)    # space -> (memorised, near) distance
-
-    def _pixels(self, images):
-        return _as_pixels(images, self.resolution)
 
     def query(self, images: np.ndarray, k: int = 5) -> list[dict[str, Neighbours]]:
         """For each image (uint8 N x H x W x 3, any size), its k nearest in every space."""
         images = _check_images(images)
         k = min(k, len(self.dataset))
         n = len(images)
-        # plain and mirrored queries in one pass over the training pixels
-        d_both, i_both = self.pixels.kneighbors(self._pixels(np.concatenate([images, images[:, :, ::-1]])), k)
-        (d_px, d_fl), (i_px, i_fl) = (d_both[:n], d_both[n:]), (i_both[:n], i_both[n:])
-        d_ft, i_ft = self.features.kneighbors(feats.features(images), k)
+        both = np.concatenate([images, images[:, :, ::-1]])     # plain and mirrored queries in one pass
+        d_px, i_px = self.pixels.kneighbors(_as_pixels(both, self.resolution), k)
+        d_ft, i_ft = self.features.kneighbors(self.space.features(both), k)
         out = []
         for j in range(n):
-            plain = [Match(int(i), float(d)) for d, i in zip(d_px[j], i_px[j])]
-            mirrored = [Match(int(i), float(d), True) for d, i in zip(d_fl[j], i_fl[j])]
-            best: dict[int, Match] = {}
-            for m in sorted(plain + mirrored, key=lambda m: m.distance):
-                best.setdefault(m.index, m)
-            either = sorted(best.values(), key=lambda m: m.distance)[:k]
-            feat = [Match(int(i), float(d)) for d, i in zip(d_ft[j], i_ft[j])]
+            plain = _matches(d_px[j] / 255, i_px[j])
+            either = _either(plain, _matches(d_px[n + j] / 255, i_px[n + j], True), k)
+            feat = _either(_matches(d_ft[j], i_ft[j]), _matches(d_ft[n + j], i_ft[n + j], True), k)
             out.append({s: Neighbours(s, ms, self.verdict(s, ms[0].distance))
                         for s, ms in (("pixel", plain), ("pixel_flip", either), ("feature", feat))})
         return out
@@ -76,6 +70,18 @@ class NeighbourIndex:
     def verdict(self, space: str, distance: float) -> str:
         memorised, near = self.thresholds[space]
         return "memorised" if distance < memorised else "near" if distance < near else "novel"
+
+
+def _matches(distances, indices, flipped=False) -> list[Match]:
+    return [Match(int(i), float(d), flipped) for d, i in zip(distances, indices)]
+
+
+def _either(plain: list[Match], mirrored: list[Match], k: int) -> list[Match]:
+    """The k nearest training images when the query or its mirror may match, each image once."""
+    best: dict[int, Match] = {}
+    for m in sorted(plain + mirrored, key=lambda m: m.distance):
+        best.setdefault(m.index, m)
+    return sorted(best.values(), key=lambda m: m.distance)[:k]
 
 
 def _check_images(images) -> np.ndarray:
@@ -91,7 +97,7 @@ def _as_pixels(images: np.ndarray, resolution: int) -> np.ndarray:
     if images.shape[1:3] != (resolution, resolution):
         images = np.stack([np.asarray(Image.fromarray(im).resize((resolution, resolution), Image.Resampling.LANCZOS))
                            for im in images])
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+    return images.reshape(len(images), -1).astype(np.float32)      # 0-255: one pass over 10,000 images
 
 
 def nearest_by_pixels(images: np.ndarray, queries: np.ndarray, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -112,39 +118,37 @@ def _nearest_other(nn: NearestNeighbors, queries: np.ndarray, own: np.ndarray) -
     return np.where(i[:, 0] == own, d[:, 1], d[:, 0])
 
 
-def real_nn_distances(feats: np.ndarray, reference: int = 1000, seed: int = 0) -> np.ndarray:
-    """Each of `reference` real feature vectors' distance to its nearest other real one."""
-    nn = NearestNeighbors(algorithm="brute").fit(feats)
-    pick = np.random.default_rng(seed).choice(len(feats), size=min(reference, len(feats)), replace=False)
-    return _nearest_other(nn, feats[pick], pick)
-
-
 def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: bool = True,
                 on_batch=None) -> NeighbourIndex:
     """Fit the searches and learn the distance thresholds from `reference` real images.
 
-    `on_batch(done, total)` reports the feature pass, the slow part of a first use.
+    The features are the dataset's cached ones in its robust space, shared with the quality hook and
+    the Failure gallery; `on_batch(done, total)` reports their pass, the slow part of a first use.
     """
-    res = ds.resolution
-    px = _as_pixels(np.asarray(ds.images), res)
-    ft = feature_spaces.dataset_features(ds, "efficientnet", progress=progress, on_batch=on_batch)
+    res, space = ds.resolution, feature_spaces.spaces_for(ds)[0]
+    images = np.asarray(ds.images)
+    px = _as_pixels(images, res)
+    ft = feature_spaces.dataset_features(ds, space, progress=progress, on_batch=on_batch)
     pixels = NearestNeighbors(algorithm="brute").fit(px)
     features = NearestNeighbors(algorithm="brute").fit(ft)
-    index = NeighbourIndex(ds, res, pixels, features)
-    key = feature_spaces.dataset_key(ds, feature_spaces.SPACES["efficientnet"])
-    cached = cache_root() / "features" / f"thresholds-{key}-{reference}-{seed}.json"
+    index = NeighbourIndex(ds, res, pixels, features, space)
+    key = feature_spaces.dataset_key(ds, space)
+    cached = cache_root() / "features" / f"neighbours-{space.key}-{key}-{reference}-{seed}.json"
     try:
         index.thresholds = {k: tuple(v) for k, v in json.loads(cached.read_text()).items()}
         return index
     except (OSError, json.JSONDecodeError, AttributeError):
         pass
-    # Real-to-real: each reference image's nearest *other* training image (seconds of search: cached).
+    # Real-to-real: each reference image's nearest *other* training image, plain and mirror allowed
+    # (seconds of search and 1,000 mirrored features: cached).
     pick = np.random.default_rng(seed).choice(len(ds), size=min(reference, len(ds)), replace=False)
-    d_px = _nearest_other(pixels, px[pick], pick)
-    d_fl = np.minimum(d_px, _nearest_other(pixels, _as_pixels(np.asarray(ds.images)[pick][:, :, ::-1], res), pick))
-    d_ft = _nearest_other(features, ft[pick], pick)
-    for space, d in (("pixel", d_px), ("pixel_flip", d_fl), ("feature", d_ft)):
-        index.thresholds[space] = (float(np.percentile(d, MEMORISED_PCT)), float(np.percentile(d, NEAR_PCT)))
+    mirrored = images[pick][:, :, ::-1]
+    d_px = _nearest_other(pixels, px[pick], pick) / 255
+    d_fl = np.minimum(d_px, _nearest_other(pixels, _as_pixels(mirrored, res), pick) / 255)
+    d_ft = np.minimum(_nearest_other(features, ft[pick], pick),
+                      _nearest_other(features, space.features(mirrored), pick))
+    for name, d in (("pixel", d_px), ("pixel_flip", d_fl), ("feature", d_ft)):
+        index.thresholds[name] = (float(np.percentile(d, MEMORISED_PCT)), float(np.percentile(d, NEAR_PCT)))
     atomic_write_json(cached, index.thresholds)
     return index
 
@@ -153,5 +157,5 @@ def memorisation_rate(index: NeighbourIndex, images: np.ndarray, space: str = "f
     """Share of images whose nearest training image is closer than the memorised threshold."""
     verdicts = [r[space].verdict for r in index.query(images, k=1)]
     n = len(verdicts)
-    return {"space": space, "n": n, "memorised": verdicts.count("memorised") / n,
-            "near": verdicts.count("near") / n, "novel": verdicts.count("novel") / n}
+    return {"space": space, "features": index.space.key, "mirror_allowed": space != "pixel", "n": n,
+            "memorised": verdicts.count("memorised") / n, "near": verdicts.count("near") / n, "novel": verdicts.count("novel") / n}

@@ -54,11 +54,16 @@ def dataset_key(ds: Dataset, space: FeatureSpace) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def features_path(ds: Dataset, space: FeatureSpace):
+    """Where a dataset's features in a space are cached."""
+    return cache_root() / "features" / f"{space.key}-{dataset_key(ds, space)}.npy"
+
+
 def dataset_features(ds: Dataset, space: FeatureSpace | str = "efficientnet", progress: bool = True,
                      on_batch=None) -> np.ndarray:
     """Features of every image of a dataset, computed once and cached by content."""
     space = SPACES[space] if isinstance(space, str) else space
-    path = cache_root() / "features" / f"{space.key}-{dataset_key(ds, space)}.npy"
+    path = features_path(ds, space)
     if path.exists():
         try:
             f = np.load(path, allow_pickle=False)
