@@ -25,21 +25,14 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, tiny_data):
-    """Two tiny models in a checkpoints folder, and the real server on a free port."""
-    root = tmp_path_factory.mktemp("e2e")
-    for model in ("dcgan", "began"):
-        train(TrainConfig(model=model, data=str(tiny_data.path), out=str(root / f"run-{model}"), steps=2,
-                          resolution=32, batch=8, threads=1, progress=False, overrides=dict(TINY[model])))
-        (root / "ck" / f"tiny-{model}").mkdir(parents=True)
-        shutil.copy(root / f"run-{model}" / CHECKPOINT, root / "ck" / f"tiny-{model}" / "model.safetensors")
+def _serve(env: dict, log_path):
+    """The real server (`streamlit run app.py`) on a free port; yields its URL once it answers."""
     port = _free_port()
-    env = {**os.environ, "CATGAN_CHECKPOINTS": str(root / "ck"), "CATGAN_RUNS": str(root / "runs")}
-    log = open(root / "server.log", "wb")
+    log = open(log_path, "wb")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
                                f"--server.port={port}", "--browser.gatherUsageStats=false"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                              cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -50,10 +43,26 @@ def app(tmp_path_factory, tiny_data):
     else:
         server.kill()
         pytest.fail("streamlit did not start")
-    yield {"url": url, "root": root, "data": tiny_data, "log": root / "server.log"}
-    os.killpg(server.pid, 15)
-    server.wait(timeout=30)
-    log.close()
+    try:
+        yield url
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, tiny_data):
+    """Two tiny models in a checkpoints folder, and the real server on a free port."""
+    root = tmp_path_factory.mktemp("e2e")
+    for model in ("dcgan", "began"):
+        train(TrainConfig(model=model, data=str(tiny_data.path), out=str(root / f"run-{model}"), steps=2,
+                          resolution=32, batch=8, threads=1, progress=False, overrides=dict(TINY[model])))
+        (root / "ck" / f"tiny-{model}").mkdir(parents=True)
+        shutil.copy(root / f"run-{model}" / CHECKPOINT, root / "ck" / f"tiny-{model}" / "model.safetensors")
+    env = {"CATGAN_CHECKPOINTS": str(root / "ck"), "CATGAN_RUNS": str(root / "runs")}
+    for url in _serve(env, root / "server.log"):
+        yield {"url": url, "root": root, "data": tiny_data, "log": root / "server.log", "env": env}
     from catgan import jobs
     job = jobs.active_job(root / "runs")      # a training started from the page outlives the server
     if job:
@@ -302,6 +311,29 @@ def test_home_downloads_the_model_as_a_web_page(app, page):
         page.get_by_role("button", name="Download as a web page (zip)").click()
     names = zipfile.ZipFile(got.value.path()).namelist()
     assert {"index.html", "app.js", "model.onnx", "model.json", "ort/ort-wasm-simd-threaded.wasm"} <= set(names)
+
+
+def test_a_tour_from_a_fresh_cache_shows_every_page_without_unfolding_or_an_exception(app, page, tmp_path):
+    """A newcomer's first visit: nothing cached (features, thresholds, directions), every page opened from
+    the sidebar as listed, each showing content of its own (the training-set index builds behind a progress
+    bar where a page needs it)."""
+    env = {**app["env"], "CATGAN_CACHE": str(tmp_path / "cache"), "CATGAN_RUNS": str(tmp_path / "runs")}
+    for url in _serve(env, tmp_path / "server.log"):
+        page.goto(url)
+        image_srcs(page)                                   # Home: its cats
+        idle(page)
+        assert page.locator("[data-testid='stSidebarNav'] button", has_text="more").count() == 0
+        names = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+        for name in [n.strip() for n in names[1:]]:
+            page.locator("[data-testid='stSidebarNav'] a").filter(has_text=name).first.click()
+            page.locator("h1", has_text=name.rstrip("?")).first.wait_for()
+            idle(page)
+            main = page.get_by_test_id("stMainBlockContainer")
+            assert main.locator("[data-testid='stException']").count() == 0, name
+            shown = main.locator("[data-testid='stImage'], [data-testid='stProgress'], [data-testid='stForm'], "
+                                 "[data-testid='stMetric'], [data-testid='stAlert'], [data-testid='stVegaLiteChart'], "
+                                 "[data-testid='stFileUploader']")
+            assert shown.count() > 0, f"{name} shows nothing below its title"
 
 
 OLD_URLS = {"Latent_sliders": "Latent sliders", "Corners": "Corners", "Latent_arithmetic": "Latent arithmetic",
