@@ -1,8 +1,9 @@
 """Benchmarks: `python -m bench [--only NAME ...] [--json OUT]` prints name, value, unit, target, pass.
 
 Figures are wall-clock on whatever machine runs this; run it on a quiet machine. Every run
-names the CPU kind (PyTorch's capability, whether bf16 is native) and writes its rows to
-bench/results/<capability>.json, so results from different CPU kinds sit side by side.
+names the CPU (model, PyTorch's capability, whether bf16 is native) and writes its rows to
+bench/results/<capability>-<cpu model>.json, replacing rows of the same name and keeping the
+rest, so results from different CPUs sit side by side and one group can be rerun alone.
 Training runs in the precision `auto` picks on this machine.
 """
 from __future__ import annotations
@@ -149,6 +150,7 @@ def bench_web():
     import http.server
     import threading
     from catgan.catalogue import MODEL_FILE, list_models
+    from catgan.web.browser import launch
     from catgan.web.export import export_web
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as d:
@@ -161,9 +163,7 @@ def bench_web():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         times = []
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic"])
+            browser = launch(p)
             for _ in range(3):
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
@@ -173,6 +173,30 @@ def bench_web():
             browser.close()
         server.shutdown()
     row("web page: load to first batch of 16 (chromium, median of 3)", sorted(times)[1], "s", 3)
+
+
+def bench_tour():
+    """A newcomer's first visit: the real app on the shipped models with an empty cache (the training set
+    not yet rendered, no features), in chromium: Home's first cats, then each sidebar page's first content."""
+    from catgan.web.browser import FIRST_CONTENT, launch, serve_app
+    from playwright.sync_api import sync_playwright
+    with tempfile.TemporaryDirectory() as d, serve_app({"CATGAN_CACHE": f"{d}/cache", "CATGAN_RUNS": f"{d}/runs"},
+                                                        f"{d}/server.log") as url, sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(300_000)
+        t = time.perf_counter()
+        page.goto(url)
+        page.locator("[data-testid='stImage'] img").first.wait_for()
+        row("tour (fresh cache): Home's first cats", time.perf_counter() - t, "s", 5)
+        names = [n.strip() for n in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+        for name in names[1:]:
+            t = time.perf_counter()
+            page.locator("[data-testid='stSidebarNav'] a").filter(has_text=name).first.click()
+            page.locator("h1", has_text=name.rstrip("?")).first.wait_for()
+            page.get_by_test_id("stMainBlockContainer").locator(FIRST_CONTENT).first.wait_for()
+            row(f"tour (fresh cache): {name}, first content", time.perf_counter() - t, "s", 10)
+        browser.close()
 
 
 def bench_peer(peak):
@@ -313,7 +337,7 @@ def bench_app_during_training(idle):
 # Environment variables that make an AVX-512 machine behave like an AVX2-only one (PyTorch's own kernels,
 # oneDNN and MKL), e.g. `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2`.
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
-GROUPS = ["dataset", "generators", "features", "neighbours", "training", "quality", "peer", "app", "web"]
+GROUPS = ["dataset", "generators", "features", "neighbours", "training", "quality", "peer", "app", "web", "tour"]
 
 
 def main():
@@ -331,27 +355,21 @@ def main():
           + (f"; instruction set limited by {limits} (an emulation of a smaller CPU)" if limits else ""))
     print(f"{'name':<52} {'value':>12} {'unit':<10} {'target':<12}")
     peak = bench_matmul()
-    simple = {"dataset": bench_dataset, "generators": bench_generators, "features": bench_features,
-              "neighbours": bench_neighbours, "quality": bench_quality, "web": bench_web}
+    runners = {"dataset": bench_dataset, "generators": bench_generators, "features": bench_features,
+               "neighbours": bench_neighbours, "training": lambda: bench_training(peak), "quality": bench_quality,
+               "peer": lambda: bench_peer(peak), "app": lambda: bench_app_during_training(bench_app()),
+               "web": bench_web, "tour": bench_tour}
     for name in GROUPS:
-        if name in only and name in simple and name not in ("quality", "web"):
-            simple[name]()
-    if "training" in only:
-        bench_training(peak)
-    if "quality" in only:
-        bench_quality()
-    if "peer" in only:
-        bench_peer(peak)
-    if "app" in only:
-        bench_app_during_training(bench_app())
-    if "web" in only:
-        bench_web()
+        if name in only:
+            runners[name]()
     kind = f"{machine['cpu_capability']}-{re.sub(r'[^A-Za-z0-9]+', '-', machine['cpu_model']).strip('-')}" + (
         "-emulated" if limits else "")
     out = Path(a.json) if a.json else ROOT / "bench" / "results" / f"{kind}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": machine, "rows": ROWS}, indent=2))
-    print(f"rows written to {out}")
+    fresh = {r["name"] for r in ROWS}             # a run of some groups keeps the file's other rows
+    kept = [r for r in json.loads(out.read_text())["rows"] if r["name"] not in fresh] if out.exists() else []
+    out.write_text(json.dumps({"machine": machine, "rows": kept + ROWS}, indent=2))
+    print(f"{len(ROWS)} rows written to {out} ({len(kept)} earlier rows kept)")
 
 
 if __name__ == "__main__":

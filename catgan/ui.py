@@ -4,6 +4,8 @@ The only module of catgan that imports Streamlit.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
 import torch
@@ -145,13 +147,28 @@ def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_t
     return latent.from_three(nums, dim)
 
 
+def _dataset_spec(g: LoadedGenerator) -> tuple[str, int]:
+    """What names a model's training set before it exists (a fresh cache renders the embedded stickers)."""
+    return json.dumps(g.meta.get("dataset", {}), sort_keys=True), int(g.resolution)
+
+
+def _dataset(spec: str, resolution: int):
+    return dataset_for({"dataset": json.loads(spec), "resolution": resolution})
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _indexing(path: str, fingerprint: str, resolution: int) -> BackgroundTask:
+def _preparing(spec: str, resolution: int) -> BackgroundTask:
+    return BackgroundTask(lambda on_progress, stopping: _dataset(spec, resolution), name="training-set")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _indexing(spec: str, resolution: int) -> BackgroundTask:
     from catgan.audit.neighbors import build_index
-    from catgan.data.dataset import load_dataset
-    ds = load_dataset(path)
 
     def work(on_progress, stopping):
+        ds = _dataset(spec, resolution)    # renders it first on a fresh cache (one process renders, others wait)
+        on_progress(0, len(ds))
+
         def on_batch(done, total):
             if stopping():                 # the feature pass has no other exit; the cache stays unwritten
                 raise InterruptedError("stopped")
@@ -161,9 +178,20 @@ def _indexing(path: str, fingerprint: str, resolution: int) -> BackgroundTask:
 
 
 def start_neighbour_index(g: LoadedGenerator):
-    """Start indexing a model's training set in the background (once per dataset, shared by every session)."""
-    ds = dataset_for(g.meta)
-    return _indexing(str(ds.path), ds.fingerprint, ds.resolution)
+    """Start indexing a model's training set in the background (once per dataset, shared by every session);
+    a dataset rewritten since its index was built is indexed again."""
+    job = _indexing(*_dataset_spec(g))
+    if job.result is not None and job.result.stale():
+        _indexing.clear()
+        job = _indexing(*_dataset_spec(g))
+    return job
+
+
+def training_set(g: LoadedGenerator):
+    """The model's training set; on a fresh cache it is rendered in the background, with progress shown
+    and the page stopped meanwhile."""
+    return task_result(_preparing(*_dataset_spec(g)), "Preparing the training set",
+                       lambda job: "Rendering the training set the first time (later starts read it)…")
 
 
 def background_result(job: BackgroundTask, what: str, progress_text):
@@ -192,6 +220,8 @@ def task_result(job: BackgroundTask, what: str, progress_text):
 
 
 def _indexing_text(job) -> str:
+    if job.done == 0 and job.total == 1:          # the task's start: no dataset yet
+        return "Preparing the training set the first time (later starts read it from the cache)…"
     return (f"Indexing the training set the first time: features of {job.done:,} / {job.total:,} images "
             "(later starts read them from the cache)…")
 

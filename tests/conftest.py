@@ -7,6 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from catgan.web.browser import CHROMIUM, launch  # noqa: E402
 
 # Tiny nets for fast tests: every family at 32 px with a handful of channels.
 TINY = {
@@ -56,12 +57,6 @@ def wait_for(cond, timeout=120):
     raise AssertionError("timed out")
 
 
-CHROMIUM = "/usr/bin/chromium"
-# as root, headless, and without the background connections this closed network refuses
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Debian's chromium driven by Playwright, one per test module (skips where either is missing)."""
@@ -69,6 +64,6 @@ def browser():
         pytest.skip("browser tests need Debian's chromium: apt-get install -y chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()

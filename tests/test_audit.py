@@ -247,3 +247,12 @@ def test_collapse_is_found_in_the_datasets_robust_space(tiny_data):
     assert collapsed["space"] == "sticker" and collapsed["duplicate_rate"] == 1.0
     assert len(collapsed["clusters"]) == 1 and len(collapsed["clusters"][0]) == 32
     assert find_collapse(Varied(), index, n=32)["duplicate_rate"] < 0.2
+
+
+def test_an_index_knows_when_its_dataset_was_rewritten(tmp_path):
+    images = np.stack([render.render_one(5, i, 32)[0] for i in range(12)])
+    ds = write_dataset(tmp_path / "ds", images, {"source": "test"})
+    index = build_index(ds, reference=8, progress=False)
+    assert not index.stale()
+    write_dataset(tmp_path / "ds", images[::-1].copy(), {"source": "test"})
+    assert index.stale()

@@ -2,53 +2,19 @@
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from urllib.parse import urljoin
 
 import pytest
 
 from catgan.train.trainer import CHECKPOINT, TrainConfig, train
-from conftest import CHROMIUM, ROOT, TINY
+from catgan.web.browser import CHROMIUM, FIRST_CONTENT, serve_app
+from conftest import ROOT, TINY
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="browser tests need Debian's chromium: apt-get install -y chromium")
 pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(env: dict, log_path):
-    """The real server (`streamlit run app.py`) on a free port; yields its URL once it answers."""
-    port = _free_port()
-    log = open(log_path, "wb")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-                               f"--server.port={port}", "--browser.gatherUsageStats=false"],
-                              cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("streamlit did not start")
-    try:
-        yield url
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +27,7 @@ def app(tmp_path_factory, tiny_data):
         (root / "ck" / f"tiny-{model}").mkdir(parents=True)
         shutil.copy(root / f"run-{model}" / CHECKPOINT, root / "ck" / f"tiny-{model}" / "model.safetensors")
     env = {"CATGAN_CHECKPOINTS": str(root / "ck"), "CATGAN_RUNS": str(root / "runs")}
-    for url in _serve(env, root / "server.log"):
+    with serve_app(env, root / "server.log") as url:
         yield {"url": url, "root": root, "data": tiny_data, "log": root / "server.log", "env": env}
     from catgan import jobs
     job = jobs.active_job(root / "runs")      # a training started from the page outlives the server
@@ -318,7 +284,7 @@ def test_a_tour_from_a_fresh_cache_shows_every_page_without_unfolding_or_an_exce
     the sidebar as listed, each showing content of its own (the training-set index builds behind a progress
     bar where a page needs it)."""
     env = {**app["env"], "CATGAN_CACHE": str(tmp_path / "cache"), "CATGAN_RUNS": str(tmp_path / "runs")}
-    for url in _serve(env, tmp_path / "server.log"):
+    with serve_app(env, tmp_path / "server.log") as url:
         page.goto(url)
         image_srcs(page)                                   # Home: its cats
         idle(page)
@@ -330,10 +296,7 @@ def test_a_tour_from_a_fresh_cache_shows_every_page_without_unfolding_or_an_exce
             idle(page)
             main = page.get_by_test_id("stMainBlockContainer")
             assert main.locator("[data-testid='stException']").count() == 0, name
-            shown = main.locator("[data-testid='stImage'], [data-testid='stProgress'], [data-testid='stForm'], "
-                                 "[data-testid='stMetric'], [data-testid='stAlert'], [data-testid='stVegaLiteChart'], "
-                                 "[data-testid='stFileUploader']")
-            assert shown.count() > 0, f"{name} shows nothing below its title"
+            assert main.locator(FIRST_CONTENT).count() > 0, f"{name} shows nothing below its title"
 
 
 OLD_URLS = {"Latent_sliders": "Latent sliders", "Corners": "Corners", "Latent_arithmetic": "Latent arithmetic",

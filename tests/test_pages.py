@@ -215,7 +215,8 @@ def test_failure_gallery_shows_the_rest_while_its_collapse_check_waits_for_the_i
     assert any("Indexing the training set" in p.proto.text for p in at.get("progress"))
     gate.set()
     from catgan import ui
-    job = ui._indexing(str(zoo / "data"), load_dataset(zoo / "data").fingerprint, 32)
+    from catgan.generator import load_generator
+    job = ui.start_neighbour_index(load_generator(zoo / "ck" / "tiny" / "model.safetensors"))
     assert job.wait(timeout=60) and job.error is None
     at.run()
     assert [m.value for m in at.metric if m.label == "Near-duplicate rate"]

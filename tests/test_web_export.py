@@ -10,7 +10,8 @@ import pytest
 
 from catgan import load_generator
 from catgan.web import export as web
-from conftest import CHROMIUM, ROOT
+from catgan.web.browser import CHROMIUM
+from conftest import ROOT
 
 SHIPPED = {f: ROOT / "checkpoints" / f"{f}-stickers64" / "model.safetensors" for f in ("dcgan", "began", "pgwgan")}
 needs_runtime = pytest.mark.skipif(not all((web.RUNTIME / f).exists() for f in web.RUNTIME_FILES),

@@ -5,7 +5,6 @@ import numpy as np
 import streamlit as st
 
 from catgan import media, ui
-from catgan.data.dataset import dataset_for
 from catgan.audit import quiz
 from catgan.audit.neighbors import nearest_by_pixels
 
@@ -14,7 +13,7 @@ entry, g = ui.model_page(
     "Real or fake?",
     "Each row holds five training images and one cat this model made. Pick the fake in every row, "
     "then reveal. Your answers add to the model's tally: the share of fakes people find (chance is 1 in 6).")
-ds = dataset_for(g.meta)
+ds = ui.training_set(g)
 if "quiz_game" not in st.session_state:
     st.session_state.quiz_game = secrets.randbelow(2**24)
 game = st.session_state.quiz_game

@@ -39,6 +39,6 @@ c4.button("New batch", on_click=_new_batch, width="stretch")
 z = g.latents(seed, n) * scale
 ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, scale {scale}")
 ui.link_notice()
-# the Nearest neighbours page's slow first use starts now, after the cats are drawn: on a fresh cache it
-# renders the training set first (about 10 s), which the samples above do not need
+# the Nearest neighbours page's slow first use starts now, in the background, after the cats are drawn: on a
+# fresh cache it renders the training set first (about 10 s), which the samples above do not need
 ui.start_neighbour_index(g)

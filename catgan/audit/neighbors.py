@@ -48,7 +48,15 @@ class NeighbourIndex:
     pixels: NearestNeighbors           # fitted on 0-255 float pixels: distances are divided by 255
     features: NearestNeighbors
     space: feature_spaces.FeatureSpace
+    fingerprint: str                   # the dataset's when the index was built
     thresholds: dict = field(default_factory=dict)    # space -> (memorised, near) distance
+
+    def stale(self) -> bool:
+        """Whether the dataset has been rewritten (or removed) since."""
+        try:
+            return self.dataset.fingerprint != self.fingerprint
+        except OSError:
+            return True
 
     def query(self, images: np.ndarray, k: int = 5) -> list[dict[str, Neighbours]]:
         """For each image (uint8 N x H x W x 3, any size), its k nearest in every space."""
@@ -125,13 +133,13 @@ def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: boo
     The features are the dataset's cached ones in its robust space, shared with the quality hook and
     the Failure gallery; `on_batch(done, total)` reports their pass, the slow part of a first use.
     """
-    res, space = ds.resolution, feature_spaces.spaces_for(ds)[0]
+    res, space, fingerprint = ds.resolution, feature_spaces.spaces_for(ds)[0], ds.fingerprint
     images = np.asarray(ds.images)
     px = _as_pixels(images, res)
     ft = feature_spaces.dataset_features(ds, space, progress=progress, on_batch=on_batch)
     pixels = NearestNeighbors(algorithm="brute").fit(px)
     features = NearestNeighbors(algorithm="brute").fit(ft)
-    index = NeighbourIndex(ds, res, pixels, features, space)
+    index = NeighbourIndex(ds, res, pixels, features, space, fingerprint)
     key = feature_spaces.dataset_key(ds, space)
     cached = cache_root() / "features" / f"neighbours-{space.key}-{key}-{reference}-{seed}.json"
     try:

@@ -1,0 +1,58 @@
+"""The real app and exported pages in Debian's chromium: what the browser tests and the bench share.
+
+Nothing in catgan imports this; it needs playwright (requirements-dev.txt) only when a browser starts.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+# as root, headless, and without the background connections this closed network refuses
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+# What counts as a page's own content below its title (a page waiting on a background job shows progress)
+FIRST_CONTENT = ", ".join(f"[data-testid='{t}']" for t in (
+    "stImage", "stProgress", "stForm", "stMetric", "stAlert", "stVegaLiteChart", "stFileUploader"))
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(env: dict, log_path: str | Path):
+    """`streamlit run app.py` on a free port with `env` added; yields its URL once it answers."""
+    port = _free_port()
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+                                   f"--server.port={port}", "--browser.gatherUsageStats=false"],
+                                  cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(120):
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                raise RuntimeError(f"streamlit did not start; see {log_path}")
+            yield url
+        finally:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=30)
