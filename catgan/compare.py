@@ -44,11 +44,17 @@ def shipped_curve(name: str, curve: dict) -> list[dict]:
     return out
 
 
+def _config(run: Path) -> dict:
+    try:
+        return json.loads((Path(run) / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
 def read_config(run: Path) -> dict:
     """A run's settings as one flat dict: train options, then the family's config keys."""
-    try:
-        cfg = json.loads((Path(run) / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    cfg = _config(run)
+    if not cfg:
         return {}
     flat = {k: v for k, v in cfg.items() if k not in ("model_config", "machine", "overrides", "out", "progress",
                                                       "resumed_from", "bf16")}
@@ -71,15 +77,7 @@ def config_diff(configs: dict[str, dict]) -> dict[str, dict]:
 def grid_near(run: Path, k_images: float) -> tuple[int, Path] | None:
     """The sample grid (16 fixed latents) of a run whose step is nearest to `k_images` thousand images."""
     grids = sample_grids(run)
-    batch = _batch(run)
-    if not grids or not batch:
+    batch = (_config(run).get("model_config") or {}).get("batch")
+    if not grids or not isinstance(batch, int) or batch <= 0:
         return None
     return min(grids, key=lambda g: abs(g[0] * batch / 1000 - k_images))
-
-
-def _batch(run: Path) -> int | None:
-    try:
-        cfg = json.loads((Path(run) / "config.json").read_text())
-        return int(cfg["model_config"]["batch"])
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError):
-        return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -106,7 +107,6 @@ def export_web(model: str | Path, out: str | Path) -> dict:
 
 def export_web_zip(model: str | Path) -> bytes:
     """The same folder as one zip (the app's download button)."""
-    import tempfile
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d) / "page"
         export_web(model, folder)
