@@ -46,7 +46,7 @@ def cmd_train(a):
                       precision="bf16" if a.bf16 else a.precision,
                       device=a.device, threads=a.threads, overrides=_set_values(a.set),
                       eval_kimg=a.eval_kimg, eval_n=a.eval_n, eval_space=a.eval_space,
-                      patience_kimg=a.patience_kimg)
+                      patience_kimg=a.patience_kimg, init_from=a.init_from)
     return train(cfg)
 
 
@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-space", choices=["sticker", "efficientnet"],
                    help="the feature space of quality points (default: the dataset's robust one)")
     t.add_argument("--patience-kimg", type=float, help="stop once the best FD is this many thousand images old")
+    t.add_argument("--init-from", metavar="MODEL", help="start a new run from a model's weights (G, G_ema and D: "
+                   "a run's checkpoint or best, or a shipped model) with fresh optimisers; its step and "
+                   "schedules carry on, its architecture is kept, --set changes the rest")
     t.set_defaults(fn=cmd_train)
 
     sw = sub.add_parser("sweep", help="train every combination of --vary values, k at a time; resumes when rerun",

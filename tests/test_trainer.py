@@ -128,3 +128,37 @@ def test_ddp_with_two_cpu_processes(model, tiny_cfg):
     meta = read_meta(Path(cfg.out) / CHECKPOINT)
     assert meta["world_size"] == 2 and meta["step"] == 4
     assert read_status(cfg.out)["state"] == "finished"
+
+
+@pytest.mark.parametrize("model", list(FAMILIES))
+def test_a_run_started_from_another_models_weights(model, tiny_cfg, tmp_path):
+    """--init-from: the weights (G from G_ema where the file keeps no raw G), the step and the family's state
+    carry over, the optimisers start fresh, --set changes what leaves the architecture alone."""
+    from catgan.export import export_run
+    from catgan.train.checkpoint import CheckpointError
+    from conftest import TINY
+    source = tiny_cfg(model, out="source", steps=4)
+    train(source)
+    slim = export_run(source.out, tmp_path / "shipped")               # a shipped model: sampling net and D
+    src, src_meta = _weights(Path(source.out) / CHECKPOINT)
+    for origin in (Path(source.out) / CHECKPOINT, slim):
+        fork = tiny_cfg(model, out=f"fork-{origin.stem}", steps=4, init_from=str(origin),
+                        overrides={**TINY[model], "lr": 1e-5})
+        train(fork)                                                   # already at step 4: nothing to train
+        tensors, meta = load_checkpoint(Path(fork.out) / CHECKPOINT)
+        assert meta["step"] == 4 and meta["config"]["lr"] == 1e-5 and meta["state"] == src_meta["state"]
+        assert not [k for k in tensors if "exp_avg" in k]             # fresh optimisers
+        kept_g = origin.name == CHECKPOINT                            # the slim file has no raw G
+        for key in [k for k in src if k.split(".", 1)[0] in ("G", "G_ema", "D")]:
+            net, rest = key.split(".", 1)
+            want = src[key] if net != "G" or kept_g else src[f"{src_meta['sample_net']}.{rest}"]
+            assert torch.equal(tensors[key], want), (origin.name, key)
+        fork.steps = 6
+        assert train(fork)["step"] == 6                               # and it trains on
+    with pytest.raises(CheckpointError, match="do not fit"):
+        train(tiny_cfg(model, out="wider", steps=4, init_from=str(slim),
+                       overrides={**TINY[model], **{"dcgan": {"ngf": 12}, "began": {"hidden": 24},
+                                                    "pgwgan": {"channels": [24, 16, 8, 8]}}[model]}))
+    other = next(m for m in FAMILIES if m != model)
+    with pytest.raises(ValueError, match=f"is a {model} model"):
+        train(tiny_cfg(other, out="other", steps=4, init_from=str(slim)))

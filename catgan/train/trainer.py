@@ -68,6 +68,7 @@ class TrainConfig:
     eval_n: int | None = None          # samples per point (catgan.train.quality.DEFAULT_N)
     eval_space: str | None = None      # feature space; None: the dataset's robust one
     patience_kimg: float | None = None  # stop when the best FD is this many thousand images old
+    init_from: str | None = None       # a new run starts from these weights (fresh optimisers; see init_weights)
 
 
 class TrainingFailed(RuntimeError):
@@ -160,8 +161,9 @@ class Trainer:
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
         self.images, self.dataset_info, dataset = load_images(cfg.data, cfg.resolution)
-        self.model_cfg = self._saved_config() or diffaug.few_shot_defaults(family_cls.config(
-            cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr, **cfg.overrides}),
+        self.model_cfg = self._saved_config() or self._source_config() or diffaug.few_shot_defaults(
+            family_cls.config(cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr,
+                                             **cfg.overrides}),
             self.dataset_info["originals"], cfg.overrides)
         self.precision = choose_precision("bf16" if cfg.bf16 else cfg.precision, self.dist.device)
         if self.precision.warning and self.dist.main:
@@ -188,6 +190,19 @@ class Trainer:
         except (CheckpointError, OSError):
             return None                   # no checkpoint (a new run), or resume() will explain what is wrong
         return meta.get("config") if meta.get("family") == self.cfg.model else None
+
+    def _source_config(self) -> dict | None:
+        """A run started --init-from another model takes that model's config (its architecture), with this
+        run's --batch, --lr and --set on top."""
+        if not self.cfg.init_from:
+            return None
+        meta = read_meta(self.cfg.init_from)
+        if meta.get("family") != self.cfg.model or int(meta.get("resolution", -1)) != self.cfg.resolution:
+            raise ValueError(f"--init-from {self.cfg.init_from} is a {meta.get('family')} model at "
+                             f"{meta.get('resolution')} px; this run trains {self.cfg.model} at "
+                             f"{self.cfg.resolution} px: choose a matching model, or --model/--resolution")
+        explicit = {"batch": self.cfg.batch, "lr": self.cfg.lr, **self.cfg.overrides}
+        return {**meta["config"], **{k: v for k, v in explicit.items() if v is not None}}
 
     # --- files --------------------------------------------------------------
     def status(self, state: str, error: str | None = None, **extra):
@@ -244,6 +259,28 @@ class Trainer:
                 self.quality.truncate(self.step)
         return True
 
+    def init_weights(self, path: str | Path):
+        """A new run from a model's weights with fresh optimisers: G and D from the file (G from the
+        sampling net, G_ema, where the file keeps no raw G, as a shipped model or a best point does), and
+        its step and family state (k_t, fade-in), so every schedule carries on where it was."""
+        tensors, meta = load_checkpoint(path)
+        part = {name: {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
+                for name in ("G", "G_ema", "D")}
+        sample = part["G_ema"] or part["G"]
+        if not sample or not part["D"]:
+            raise CheckpointError(f"{path}: --init-from needs a generator and a discriminator, and this file "
+                                  "lacks one; use a run's checkpoint or best.safetensors, or a shipped model")
+        try:
+            self.family.G.load_state_dict(part["G"] or sample)
+            if "G_ema" in self.family.nets:
+                self.family.nets["G_ema"].load_state_dict(sample)
+            self.family.D.load_state_dict(part["D"])
+        except RuntimeError as e:
+            raise CheckpointError(f"{path}: its weights do not fit this run's nets ({str(e).splitlines()[0]}); "
+                                  "--set only what leaves the architecture as it is (lr, penalties, schedules)")
+        self.step = int(meta.get("step", 0))
+        self.family.load_extra_state(meta.get("state", {}))
+
     def _truncate_metrics(self, step: int):
         path = self.out / "metrics.jsonl"
         if path.exists():
@@ -291,6 +328,8 @@ class Trainer:
         old_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             resumed = self.resume()
+            if not resumed and cfg.init_from:
+                self.init_weights(cfg.init_from)
             if self.dist.main:
                 atomic_write_json(self.out / "config.json", {**asdict(cfg), "model_config": self.model_cfg,
                                                              "machine": self.machine,
@@ -315,7 +354,7 @@ class Trainer:
     def _loop(self) -> dict:
         cfg = self.cfg
         self.status("running")
-        if self.step == 0:
+        if self.step == 0 or not list((self.out / "samples").glob("step_*.png")):
             self.write_samples()
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {cfg.model}", unit="step",
                    disable=not (cfg.progress and self.dist.main), mininterval=1.0)
