@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from catgan.runs import sample_grids
-from catgan.train.quality import best_row, read_quality
+from catgan.runs import best_row, read_quality, sample_grids
 
 CURVE_METRICS = {"fd": "FD (lower is better)", "coverage": "coverage", "mode_coverage": "pose×item coverage"}
 # shipped models' curve.json (scripts/fd_curve.py) name the same figures differently

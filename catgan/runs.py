@@ -1,4 +1,4 @@
-"""Reading a run folder for display: metrics as columns, sample grids, the training time-lapse."""
+"""Reading a run folder for display: metrics as columns, quality points, sample grids, the training time-lapse."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,8 @@ import numpy as np
 from PIL import Image
 
 from catgan import media
+
+QUALITY = "quality.jsonl"        # one line per quality point of the trainer's hook (catgan.train.quality)
 
 # Which logged terms to plot together, per family.
 CHARTS = {
@@ -120,3 +122,26 @@ def resume_args(run: Path) -> list[str]:
     except (OSError, json.JSONDecodeError):
         raise ValueError(f"{run} has no readable config.json, so it cannot be resumed")
     return train_args(**{**cfg, "out": run})
+
+
+def read_quality(run: str | Path) -> list[dict]:
+    """quality.jsonl as rows; a half-written last line is skipped; none for runs from before the hook."""
+    rows = []
+    try:
+        lines = (Path(run) / QUALITY).read_text().splitlines()
+    except OSError:
+        return rows
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("fd"), (int, float)) and "step" in row:
+            rows.append(row)
+    return rows
+
+
+def best_row(rows: list[dict]) -> dict | None:
+    """The point with the lowest finite FD (the earliest of equals)."""
+    finite = [r for r in rows if np.isfinite(r["fd"])]
+    return min(finite, key=lambda r: (r["fd"], r["step"])) if finite else None

@@ -358,7 +358,7 @@ def _charts(at):
 
 
 def test_training_page_shows_the_quality_curve_and_jumps_to_the_best_step(swept):
-    from catgan.train.quality import best_row, read_quality
+    from catgan.runs import best_row, read_quality
     best = best_row(read_quality(swept / "lr-1e-4"))
     at = run("views/Training.py")
     next(s for s in at.selectbox if s.label == "Run").set_value("sw/lr-1e-4").run()

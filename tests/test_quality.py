@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from catgan.train.quality import BEST, QUALITY, QualityHook, best_row, read_quality
+from catgan.runs import QUALITY, best_row, read_quality
+from catgan.train.quality import BEST, QualityHook
 
 
 def _rows(fds):

@@ -10,8 +10,9 @@ import math
 
 import numpy as np
 import torch
-from torchvision.io import decode_jpeg, encode_jpeg
-from torchvision.transforms.v2 import functional as TF
+
+# torchvision is imported where it is used: its import takes seconds (it loads torch._dynamo), and most
+# importers of this module (the quality hook, via the sticker space) call neither blur nor jpeg.
 
 
 def _nchw(images: np.ndarray) -> torch.Tensor:
@@ -33,6 +34,7 @@ def blur(images: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur with standard deviation `sigma` pixels (kernel out to 3 sigma)."""
     if sigma <= 0:
         return np.array(images)
+    from torchvision.transforms.v2 import functional as TF
     k = 2 * math.ceil(3 * sigma) + 1
     x = TF.gaussian_blur(_nchw(images).float(), [k, k], [sigma, sigma])
     return _nhwc(x.round().clamp(0, 255).to(torch.uint8))
@@ -40,6 +42,7 @@ def blur(images: np.ndarray, sigma: float) -> np.ndarray:
 
 def jpeg(images: np.ndarray, quality: int) -> np.ndarray:
     """A JPEG round trip at `quality` (1-100)."""
+    from torchvision.io import decode_jpeg, encode_jpeg
     x = _nchw(images)
     return _nhwc(torch.stack(decode_jpeg(encode_jpeg(list(x), quality=int(quality)))))
 

@@ -25,8 +25,8 @@ from catgan.audit.metrics import frechet, prdc
 from catgan.audit.spaces import FeatureSpace, dataset_features, spaces_for
 from catgan.data.dataset import Dataset
 from catgan.io import atomic_write_bytes
+from catgan.runs import QUALITY, best_row, read_quality
 
-QUALITY = "quality.jsonl"
 BEST = "best.safetensors"
 DEFAULT_N = {"sticker": 1000, "efficientnet": 300}   # samples per point: a few seconds each on 2 CPU cores
 LATENT_SEED = 4242                                   # the same latents at every point, so points compare
@@ -132,24 +132,3 @@ class QualityHook:
         return bool(patience_kimg) and best is not None and images_seen - best["images"] >= patience_kimg * 1000
 
 
-def read_quality(run: str | Path) -> list[dict]:
-    """quality.jsonl as rows; a half-written last line is skipped; none for runs from before the hook."""
-    rows = []
-    try:
-        lines = (Path(run) / QUALITY).read_text().splitlines()
-    except OSError:
-        return rows
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("fd"), (int, float)) and "step" in row:
-            rows.append(row)
-    return rows
-
-
-def best_row(rows: list[dict]) -> dict | None:
-    """The point with the lowest finite FD (the earliest of equals)."""
-    finite = [r for r in rows if np.isfinite(r["fd"])]
-    return min(finite, key=lambda r: (r["fd"], r["step"])) if finite else None

@@ -21,7 +21,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from catgan.io import atomic_write_json
-from catgan.train.quality import best_row, read_quality
+from catgan.runs import best_row, read_quality
 from catgan.train.trainer import read_status
 
 SWEEP = "sweep.json"
