@@ -24,6 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from catgan.device import choose_precision, cpu_bf16_native, cpu_capability  # noqa: E402
+from catgan.io import atomic_write_json  # noqa: E402
 ROWS: list[dict] = []
 
 
@@ -368,7 +369,7 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     fresh = {r["name"] for r in ROWS}             # a run of some groups keeps the file's other rows
     kept = [r for r in json.loads(out.read_text())["rows"] if r["name"] not in fresh] if out.exists() else []
-    out.write_text(json.dumps({"machine": machine, "rows": kept + ROWS}, indent=2))
+    atomic_write_json(out, {"machine": machine, "rows": kept + ROWS})
     print(f"{len(ROWS)} rows written to {out} ({len(kept)} earlier rows kept)")
 
 
