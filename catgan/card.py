@@ -8,8 +8,7 @@ from catgan.audit import report as rep
 from catgan.catalogue import MODEL_FILE, list_models, read_json
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
-from catgan.runs import read_metrics
-from catgan.runs import best_row, read_quality
+from catgan.runs import best_row, read_metrics, read_quality
 
 
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME

@@ -14,8 +14,8 @@ from catgan import catalogue, compare, directions, latent, latent_store, media
 from catgan.background import BackgroundTask
 from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator
-from catgan.train.checkpoint import CheckpointError
 from catgan.runs import best_row, read_quality
+from catgan.train.checkpoint import CheckpointError
 from catgan.web import export as web
 
 SCALE = 4          # 64 px cats shown at 256 px, nearest-neighbour

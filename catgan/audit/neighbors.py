@@ -164,6 +164,6 @@ def build_index(ds: Dataset, reference: int = 1000, seed: int = 0, progress: boo
 def memorisation_rate(index: NeighbourIndex, images: np.ndarray, space: str = "feature") -> dict:
     """Share of images whose nearest training image is closer than the memorised threshold."""
     verdicts = [r[space].verdict for r in index.query(images, k=1)]
-    n = len(verdicts)
-    return {"space": space, "features": index.space.key, "mirror_allowed": space != "pixel", "n": n,
-            "memorised": verdicts.count("memorised") / n, "near": verdicts.count("near") / n, "novel": verdicts.count("novel") / n}
+    share = {v: verdicts.count(v) / len(verdicts) for v in ("memorised", "near", "novel")}
+    return {"space": space, "features": index.space.key, "mirror_allowed": space != "pixel", "n": len(verdicts),
+            **share}
