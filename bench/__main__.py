@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -180,7 +181,7 @@ def bench_tour():
     """A newcomer's first visit: the real app on the shipped models with an empty cache (the training set
     not yet rendered, no features), in chromium: Home's first cats, then each sidebar page's first content."""
     from catgan.web.browser import FIRST_CONTENT, launch, serve_app
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
     with tempfile.TemporaryDirectory() as d, serve_app({"CATGAN_CACHE": f"{d}/cache", "CATGAN_RUNS": f"{d}/runs"},
                                                         f"{d}/server.log") as url, sync_playwright() as p:
         browser = launch(p)
@@ -195,8 +196,11 @@ def bench_tour():
             t = time.perf_counter()
             page.locator("[data-testid='stSidebarNav'] a").filter(has_text=name).first.click()
             page.locator("h1", has_text=name.rstrip("?")).first.wait_for()
-            page.get_by_test_id("stMainBlockContainer").locator(FIRST_CONTENT).first.wait_for()
-            row(f"tour (fresh cache): {name}, first content", time.perf_counter() - t, "s", 10)
+            try:
+                page.get_by_test_id("stMainBlockContainer").locator(FIRST_CONTENT).first.wait_for(timeout=60_000)
+                row(f"tour (fresh cache): {name}, first content", time.perf_counter() - t, "s", 10)
+            except PlaywrightTimeout:
+                row(f"tour (fresh cache): {name}, first content", math.inf, "s", 10, note="none within 60 s")
         browser.close()
 
 
@@ -364,9 +368,14 @@ def main():
                "neighbours": bench_neighbours, "training": lambda: bench_training(peak), "quality": bench_quality,
                "peer": lambda: bench_peer(peak), "app": lambda: bench_app_during_training(bench_app()),
                "web": bench_web, "tour": bench_tour}
+    failed = []
     for name in GROUPS:
         if name in only:
-            runners[name]()
+            try:
+                runners[name]()
+            except Exception as e:           # the other groups' rows still count, and are written
+                failed.append(name)
+                print(f"group {name} failed: {type(e).__name__}: {e}", file=sys.stderr)
     kind = f"{machine['cpu_capability']}-{re.sub(r'[^A-Za-z0-9]+', '-', machine['cpu_model']).strip('-')}" + (
         "-emulated" if limits else "")
     out = Path(a.json) if a.json else ROOT / "bench" / "results" / f"{kind}.json"
@@ -375,6 +384,8 @@ def main():
     kept = [r for r in json.loads(out.read_text())["rows"] if r["name"] not in fresh] if out.exists() else []
     atomic_write_json(out, {"machine": machine, "rows": kept + ROWS})
     print(f"{len(ROWS)} rows written to {out} ({len(kept)} earlier rows kept)")
+    if failed:
+        sys.exit(f"groups that failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -18,9 +18,11 @@ CHROMIUM = "/usr/bin/chromium"
 # as root, headless, and without the background connections this closed network refuses
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-# What counts as a page's own content below its title (a page waiting on a background job shows progress)
+# What counts as a page's own content below its title: a picture, a chart, a control to use, or the
+# progress of a background job it waits on
 FIRST_CONTENT = ", ".join(f"[data-testid='{t}']" for t in (
-    "stImage", "stProgress", "stForm", "stMetric", "stAlert", "stVegaLiteChart", "stFileUploader"))
+    "stImage", "stProgress", "stForm", "stMetric", "stAlert", "stVegaLiteChart", "stFileUploader",
+    "stMultiSelect", "stSelectbox", "stSlider", "stNumberInput"))
 
 
 def launch(playwright):
