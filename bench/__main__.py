@@ -180,7 +180,7 @@ def bench_web():
 def bench_tour():
     """A newcomer's first visit: the real app on the shipped models with an empty cache (the training set
     not yet rendered, no features), in chromium: Home's first cats, then each sidebar page's first content."""
-    from catgan.web.browser import FIRST_CONTENT, launch, serve_app
+    from catgan.web.browser import FIRST_CONTENT, launch, open_from_sidebar, serve_app, sidebar_labels
     from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
     with tempfile.TemporaryDirectory() as d, serve_app({"CATGAN_CACHE": f"{d}/cache", "CATGAN_RUNS": f"{d}/runs"},
                                                         f"{d}/server.log") as url, sync_playwright() as p:
@@ -191,11 +191,9 @@ def bench_tour():
         page.goto(url)
         page.locator("[data-testid='stImage'] img").first.wait_for()
         row("tour (fresh cache): Home's first cats", time.perf_counter() - t, "s", 5)
-        names = [n.strip() for n in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
-        for name in names[1:]:
+        for name in sidebar_labels(page)[1:]:
             t = time.perf_counter()
-            page.locator("[data-testid='stSidebarNav'] a").filter(has_text=name).first.click()
-            page.locator("h1", has_text=name.rstrip("?")).first.wait_for()
+            open_from_sidebar(page, name)
             try:
                 page.get_by_test_id("stMainBlockContainer").locator(FIRST_CONTENT).first.wait_for(timeout=60_000)
                 row(f"tour (fresh cache): {name}, first content", time.perf_counter() - t, "s", 10)

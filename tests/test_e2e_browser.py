@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import pytest
 
 from catgan.train.trainer import CHECKPOINT, TrainConfig, train
-from catgan.web.browser import CHROMIUM, FIRST_CONTENT, serve_app
+from catgan.web.browser import CHROMIUM, FIRST_CONTENT, open_from_sidebar, serve_app, sidebar_labels
 from conftest import ROOT, TINY
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
@@ -289,10 +289,8 @@ def test_a_tour_from_a_fresh_cache_shows_every_page_without_unfolding_or_an_exce
         image_srcs(page)                                   # Home: its cats
         idle(page)
         assert page.locator("[data-testid='stSidebarNav'] button", has_text="more").count() == 0
-        names = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
-        for name in [n.strip() for n in names[1:]]:
-            page.locator("[data-testid='stSidebarNav'] a").filter(has_text=name).first.click()
-            page.locator("h1", has_text=name.rstrip("?")).first.wait_for()
+        for name in sidebar_labels(page)[1:]:
+            open_from_sidebar(page, name)
             idle(page)
             main = page.get_by_test_id("stMainBlockContainer")
             assert main.locator("[data-testid='stException']").count() == 0, name

@@ -25,6 +25,16 @@ FIRST_CONTENT = ", ".join(f"[data-testid='{t}']" for t in (
     "stMultiSelect", "stSelectbox", "stSlider", "stNumberInput"))
 
 
+def open_from_sidebar(page, name: str) -> None:
+    """Click a page's sidebar link and wait for its title (a label's "?" is not in the title)."""
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text=name).first.click()
+    page.locator("h1", has_text=name.rstrip("?")).first.wait_for()
+
+
+def sidebar_labels(page) -> list[str]:
+    return [n.strip() for n in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
