@@ -80,3 +80,22 @@ def test_kid_of_two_real_halves_is_about_zero():
     shifted, _ = kid(rng.standard_normal((2000, 16)), rng.standard_normal((2000, 16)) + 0.5, subsets=20,
                      subset_size=500)
     assert shifted > 10 * abs(mean)
+
+
+def test_the_spectrum_sees_blur_and_noise_that_real_images_lack():
+    from catgan.audit import degrade
+    from catgan.audit.spectrum import radial_log_power, spectral_gap
+    from catgan.data import render
+    stickers = np.stack([render.render_one(3, i, 64)[0] for i in range(256)])
+    real, other = radial_log_power(stickers[:128]), radial_log_power(stickers[128:])
+    assert abs(spectral_gap(real, other)["hf"]) < 0.1
+    soft, softer = (spectral_gap(real, radial_log_power(degrade.blur(stickers[128:], s))) for s in (0.5, 1.0))
+    assert softer["hf"] < soft["hf"] < -0.2, "more blur, less high-frequency power"
+    assert spectral_gap(real, radial_log_power(degrade.noise(stickers[128:], 12)))["hf"] > 0.1
+    assert softer["spectral_rms"] > soft["spectral_rms"] > spectral_gap(real, other)["spectral_rms"]
+
+
+def test_the_spectrum_refuses_images_that_are_not_square_batches():
+    from catgan.audit.spectrum import radial_log_power
+    with pytest.raises(ValueError, match="square"):
+        radial_log_power(np.zeros((2, 64, 32, 3), np.uint8))

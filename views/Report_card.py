@@ -12,7 +12,9 @@ st.write("Numbers are only comparable within one feature space, and every column
          "**sticker** is a small network trained to see pose, item, coat and eyes while ignoring pixel noise, "
          "blur and JPEG (used on the embedded stickers); **efficientnet** is EfficientNet-Lite0 with ImageNet "
          "weights (any data; not comparable with Inception FIDs published elsewhere). Read a model's FD "
-         "against its space's ladder: real images, then real images made slightly worse.")
+         "against its space's ladder: real images, then real images made slightly worse. Both spaces are blind to "
+         "blur by design, so **detail hf** reads fine detail from the power spectrum instead: 0 is the real "
+         "images' high-frequency power, below 0 blurrier (blur 1 px is about -2), above 0 noisier.")
 
 rows, floors, missing = {}, {}, []
 for entry in ui.models():
@@ -26,7 +28,7 @@ for entry in ui.models():
 if rows:
     table = pd.DataFrame.from_dict(rows, orient="index")
     lead = ["on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
-            "sticker density", "memorised", "people find the fake", "quiz rows"]
+            "sticker density", "detail hf", "memorised", "people find the fake", "quiz rows"]
     table = table[[c for c in lead if c in table] + [c for c in table if c not in lead]]
     st.dataframe(table.style.format(precision=3, na_rep="–"), width="stretch")
     st.subheader("Ladders: the FD of real images, and of real images made slightly worse")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from catgan.audit import degrade
+from catgan.audit import degrade, spectrum
 from catgan.audit.failures import seed_latents
 from catgan.audit.metrics import fid, kid, prdc
 from catgan.audit.modes import label_measures
@@ -67,6 +67,17 @@ def floor_and_ladder(ds: Dataset, space: FeatureSpace, n: int, progress: bool = 
     return out
 
 
+def detail(ds: Dataset, images: np.ndarray, n: int) -> dict:
+    """The spectrum's hf and spectral_rms of the samples against the reference half, and of the ladder's
+    rungs (the other half as it is and made worse) for scale."""
+    ref, other = split(ds, n)
+    real = spectrum.radial_log_power(np.asarray(ds.images)[np.sort(ref)])
+    other_images = np.asarray(ds.images)[np.sort(other)]
+    rungs = {"real": other_images, **{k: f(other_images) for k, f in degrade.LADDER.items()}}
+    return {**spectrum.spectral_gap(real, spectrum.radial_log_power(images)),
+            "ladder": {k: spectrum.spectral_gap(real, spectrum.radial_log_power(v))["hf"] for k, v in rungs.items()}}
+
+
 def generate(g, n: int, progress: bool = True) -> np.ndarray:
     batches = [g.generate(seed_latents(g, range(EVAL_SEED + i, EVAL_SEED + min(i + 256, n))))
                for i in tqdm(range(0, n, 256), desc="generating", disable=not progress, leave=False)]
@@ -88,6 +99,7 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
         report["spaces"][space.key] = {"space": space.description,
                                        **space_metrics(real, space.features(images, progress=progress)),
                                        **floor_and_ladder(ds, space, n, progress)}
+    report["detail"] = detail(ds, images, n)
     if ds.labels and "sticker" in report["spaces"]:
         report["labels"] = label_measures(ds, images, check=ref[:RHO_N])
     index = build_index(ds, progress=progress)

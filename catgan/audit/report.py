@@ -27,6 +27,7 @@ def row(name: str, report: dict) -> dict:
             out[f"{key} {c}"] = s.get(c)
         if key == main:
             out["on the ladder"] = ladder_position(s["fd"], s["ladder"]) if "ladder" in s else None
+    out["detail hf"] = report.get("detail", {}).get("hf")
     labels = report.get("labels", {})
     out["pose×item coverage"] = labels.get("mode_coverage")
     out["KL(real‖gen)"] = labels.get("kl_real_to_generated")
@@ -38,7 +39,11 @@ def row(name: str, report: dict) -> dict:
 
 
 def ladders(report: dict) -> dict[str, dict]:
-    """Per space: the ladder's FDs and rho, for the floor rows."""
-    return {key: {"space": s.get("space"), **{k: s.get("ladder", {}).get(k) for k in LADDER_KEYS},
-                  **{f"rho {k}": v for k, v in s.get("rho", {}).items()}}
-            for key, s in report.get("spaces", {}).items()}
+    """Per space: the ladder's FDs and rho, for the floor rows; then the spectrum's hf on the same rungs."""
+    out = {key: {"space": s.get("space"), **{k: s.get("ladder", {}).get(k) for k in LADDER_KEYS},
+                 **{f"rho {k}": v for k, v in s.get("rho", {}).items()}}
+           for key, s in report.get("spaces", {}).items()}
+    if "detail" in report:
+        out["detail hf"] = {"space": "power spectrum: mean log10 power ratio, top 2/3 of frequencies",
+                            **{k: report["detail"]["ladder"].get(k) for k in LADDER_KEYS}}
+    return out

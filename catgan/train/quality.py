@@ -4,8 +4,9 @@ Every `every_kimg` thousand images the trainer hands the hook a function that dr
 from its sampling net (EMA where there is one). The hook scores a fixed set of latents in the
 dataset's robust feature space (the sticker space for the renderer's stickers, EfficientNet for
 anything else) against real features computed once and cached per dataset: FD, precision, recall,
-density, coverage, and pose x item coverage where the space has label heads. Each point is one JSON
-line in the run folder's quality.jsonl. Families never see it.
+density, coverage, pose x item coverage where the space has label heads, and the spectrum's `hf` (fine
+detail the robust spaces are blind to: below 0 is blurrier than the real images, see audit/spectrum).
+Each point is one JSON line in the run folder's quality.jsonl. Families never see it.
 
 Which point is best is decided here too (lowest FD); the trainer saves that point's weights.
 """
@@ -20,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from catgan.audit import modes, sticker_space
+from catgan.audit import modes, spectrum, sticker_space
 from catgan.audit.metrics import frechet, prdc
 from catgan.audit.spaces import FeatureSpace, dataset_features, spaces_for
 from catgan.data.dataset import Dataset
@@ -47,20 +48,22 @@ def default_eval_kimg(steps: int, batch: int, max_minutes: float | None = None,
 
 @dataclass
 class Reference:
-    """A dataset's real side, once per run: feature mean and covariance, a subset for k-NN, the dataset
-    itself for its labels."""
+    """A dataset's real side, once per run: feature mean and covariance, a subset for k-NN and its
+    power spectrum, the dataset itself for its labels."""
     space: FeatureSpace
     mu: np.ndarray
     sigma: np.ndarray
     subset: np.ndarray          # n real features for precision / recall / density / coverage
+    spectrum: np.ndarray        # the same n real images' radial log power
     dataset: Dataset
 
 
 def reference(ds: Dataset, n: int, space: FeatureSpace | None = None) -> Reference:
     space = space or spaces_for(ds)[0]
     f = dataset_features(ds, space, progress=False).astype(np.float64)
-    pick = np.random.default_rng(0).choice(len(f), min(n, len(f)), replace=False)
-    return Reference(space, f.mean(0), np.cov(f, rowvar=False), f[np.sort(pick)].astype(np.float32), ds)
+    pick = np.sort(np.random.default_rng(0).choice(len(f), min(n, len(f)), replace=False))
+    return Reference(space, f.mean(0), np.cov(f, rowvar=False), f[pick].astype(np.float32),
+                     spectrum.radial_log_power(np.asarray(ds.images[pick])), ds)
 
 
 def score(ref: Reference, images: np.ndarray) -> dict:
@@ -71,7 +74,8 @@ def score(ref: Reference, images: np.ndarray) -> dict:
     else:
         fake = ref.space.features(images)
     fake = fake.astype(np.float64)
-    row = {"fd": frechet(ref.mu, ref.sigma, fake.mean(0), np.cov(fake, rowvar=False)), **prdc(ref.subset, fake)}
+    row = {"fd": frechet(ref.mu, ref.sigma, fake.mean(0), np.cov(fake, rowvar=False)), **prdc(ref.subset, fake),
+           "hf": spectrum.spectral_gap(ref.spectrum, spectrum.radial_log_power(images))["hf"]}
     if labelled:
         m = modes.label_measures(ref.dataset, None, fake_labels=labels)
         row.update(mode_coverage=m["mode_coverage"], kl=m["kl_real_to_generated"])
