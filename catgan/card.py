@@ -13,7 +13,7 @@ from catgan.runs import best_row, read_metrics, read_quality
 
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
     name: f"scripts/train_zoo.sh {name}"
-    for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64", "began-kstuck-stickers64")}
+    for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64")}
 
 
 def machine_of(meta: dict, fallback: str = "") -> str:
@@ -178,7 +178,7 @@ def _ladder_table(ladders: dict) -> list[str]:
 def quality_markdown() -> str:
     """The README's table of shipped models in the robust space, then each space's ladder."""
     cols = ["on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
-            "sticker density", "memorised", "efficientnet fd"]
+            "sticker density", "detail hf", "memorised", "efficientnet fd"]
     rows, ladders = [], {}
     for e in [m for m in list_models() if m.kind == "shipped"]:
         report = read_json(e.folder / "eval.json")

@@ -13,10 +13,8 @@ declare -A ARGS=(
   # the progressive cpu preset; 178 minutes on one thread. The shipped run penalised every step at 32 px
   # until step 6,006, where the lazy-penalty pilot forked off and continued (the preset now does that)
   [pgwgan-stickers64]="--model pgwgan --steps 15912 --sample-every 1000 --checkpoint-every 500"
-  # the seed's "k_t stuck near 0" failure, kept as a teaching model: the paper's lambda_k on a CPU budget
-  [began-kstuck-stickers64]="--model began --steps 3925 --set lambda_k=0.001 --set gamma=0.5"
 )
-for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64 began-kstuck-stickers64}"; do
+for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   # shellcheck disable=SC2086
   $PY -m catgan train --sample-every 250 --checkpoint-every 250 ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" \
       --out "runs/zoo-$name"
