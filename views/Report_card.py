@@ -14,7 +14,7 @@ st.write("Numbers are only comparable within one feature space, and every column
          "weights (any data; not comparable with Inception FIDs published elsewhere). Read a model's FD "
          "against its space's ladder: real images, then real images made slightly worse. Both spaces are blind to "
          "blur by design, so **detail hf** reads fine detail from the power spectrum instead: 0 is the real "
-         "images' high-frequency power, below 0 blurrier (blur 1 px is about -2), above 0 noisier.")
+         "images' high-frequency power, below 0 blurrier (blur 1 px is about -1.6), above 0 noisier.")
 
 rows, floors, missing = {}, {}, []
 for entry in ui.models():

@@ -5,7 +5,7 @@ pixel noise, so they cannot see the soft edges a person spots first. The radiall
 spectrum can (Durall et al., "Watch your up-convolution", CVPR 2020, use it to tell GAN images from
 real ones): blur removes high-frequency power, speckle adds it. Compared with real images it gives
 `hf`, the mean log10 power ratio over the top two thirds of the frequencies (0 for real images, below 0
-for blurrier ones: blur 0.5 px is about -0.5, blur 1 px -2), and `spectral_rms`, the root mean square of
+for blurrier ones: blur 0.5 px is about -0.35, blur 1 px -1.6), and `spectral_rms`, the root mean square of
 the log10 ratio over every frequency, which counts too much and too little alike.
 """
 from __future__ import annotations
