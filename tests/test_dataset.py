@@ -69,6 +69,9 @@ def test_eval_writes_a_full_report_beside_the_model(tiny_cfg):
         assert set(space["ladder"]) == {"real", "noise_3", "blur_1", "blur_2"}
         assert set(space["rho"]) == {"noise_3", "blur_0.8", "jpeg_90"}
     assert saved["spaces"]["efficientnet"]["space"].startswith("efficientnet-lite0")
+    detail = saved["detail"]                 # the spectrum's ladder: blur takes high frequencies away
+    assert detail["ladder"]["blur_2"] < detail["ladder"]["blur_1"] < detail["ladder"]["real"]
+    assert detail["hf"] < 0 and detail["spectral_rms"] > 0      # a 2-step BEGAN draws smooth smudges
     labels = saved["labels"]
     assert 0 <= labels["mode_coverage"] <= 1 and labels["modes"] > 1 and labels["kl_real_to_generated"] >= 0
     assert set(labels["histograms"]) == {"pose", "item", "coat", "eyes"}
