@@ -50,6 +50,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "ladders": rep.ladders(report), "labels": {k: v for k, v in report.get("labels", {}).items()
                                                        if k != "histograms"},
             "memorisation": report.get("memorisation"), "pilots": read_json(folder / "pilots.json"),
+            "blind_quiz": read_json(folder / "blind_quiz.json").get("takes", []),
             "curve": read_json(folder / "curve.json"), "history": history,
             "chosen": chosen_step(meta, read_quality(folder)),
             "quality_during_training": quality_table(read_quality(folder)),
@@ -64,7 +65,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              f"({card['dataset'].get('count')} images)",
              f"- trained: {steps:,} steps, {card['images_seen']:,} images, {card['train_minutes']} min "
              f"(median {_fmt(card['images_per_s_median'])} images/s) on {trained_on}",
-             f"- retrain: `{card['command']}`", "", "## Quality", "",
+             f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"]), "", "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
              *_ladder_table(card["ladders"]), "",
@@ -76,6 +77,15 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
+
+
+def _quiz_line(takes: list[dict]) -> list[str]:
+    """The latest blind quiz (scripts/blind_quiz.py) as a line for the card, if one was taken."""
+    if not takes:
+        return []
+    t = takes[-1]
+    return [f"- blind quiz (rows of five training images and one sample, answers kept apart; "
+            f"`scripts/blind_quiz.py`): the fake found in {t['found']} of {t['rows']} rows on {t['date']}"]
 
 
 def chosen_step(meta: dict, quality: list[dict]) -> str:

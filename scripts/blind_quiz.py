@@ -6,11 +6,13 @@
 
 Writes rows.png (the rows at 2x, numbered positions) and key.json (the fakes' positions, seeds and
 model); nothing on the PNG gives the answer away. The rows are the app's Real or fake rounds
-(catgan.audit.quiz.make_round), from round seed --first on.
+(catgan.audit.quiz.make_round), from round seed --first on. A score is kept beside the model, in
+blind_quiz.json (every take, newest last), which the model card shows.
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -20,8 +22,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from catgan import load_generator, media  # noqa: E402
 from catgan.audit import quiz  # noqa: E402
+from catgan.catalogue import read_json  # noqa: E402
 from catgan.data.dataset import dataset_for  # noqa: E402
 from catgan.io import atomic_write_bytes, atomic_write_json  # noqa: E402
+
+
+QUIZ_FILE = "blind_quiz.json"
 
 
 def write_quiz(model: Path, out: Path, rows: int, first: int) -> dict:
@@ -47,7 +53,11 @@ def score(out: Path, picks: str) -> dict:
     if len(chosen) != key["rows"] or not all(1 <= p <= quiz.ROW for p in chosen):
         raise SystemExit(f"give {key['rows']} picks, each a position 1-{quiz.ROW}, separated by commas")
     found = sum(p == f for p, f in zip(chosen, key["fake_positions"]))
-    return {"model": key["model"], "found": found, "rows": key["rows"], "fakes": key["fake_positions"]}
+    result = {"model": key["model"], "found": found, "rows": key["rows"], "fakes": key["fake_positions"],
+              "first_round": key["first_round"], "date": datetime.date.today().isoformat()}
+    record = Path(key["model"]).parent / QUIZ_FILE
+    atomic_write_json(record, {"takes": read_json(record).get("takes", []) + [result]})
+    return result
 
 
 def main():

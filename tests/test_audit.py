@@ -194,6 +194,36 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
     assert card["curve"]["rows"][0]["what"] == "0.99" and (folder / "samples" / "final.png").exists()
 
 
+def test_the_blind_quiz_keeps_its_answers_apart_and_its_score_reaches_the_card(tiny_model, tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from conftest import ROOT
+    from catgan.card import write_card
+    folder = tmp_path / "quizzed"
+    folder.mkdir()
+    shutil.copy(tiny_model, folder / "model.safetensors")
+    script = [sys.executable, str(ROOT / "scripts" / "blind_quiz.py")]
+    subprocess.run(script + [str(folder / "model.safetensors"), "--out", str(tmp_path / "q"), "--rows", "4"],
+                   check=True, capture_output=True)
+    from PIL import Image
+    w, h = Image.open(tmp_path / "q" / "rows.png").size              # 4 rows of 6 tiles at 2x, with gaps
+    assert 6 * 64 <= w < 7 * 64 and 4 * 64 <= h < 5 * 64
+    fakes = json.loads((tmp_path / "q" / "key.json").read_text())["fake_positions"]
+    wrong = [f % 6 + 1 for f in fakes]
+    picks = ",".join(map(str, fakes[:3] + wrong[3:]))
+    scored = json.loads(subprocess.run(script + ["--score", str(tmp_path / "q"), picks], check=True,
+                                       capture_output=True, text=True).stdout)
+    assert scored["found"] == 3 and scored["rows"] == 4
+    bad = subprocess.run(script + ["--score", str(tmp_path / "q"), "1,2"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "give 4 picks" in bad.stderr
+    takes = json.loads((folder / "blind_quiz.json").read_text())["takes"]
+    assert [t["found"] for t in takes] == [3]                      # the refused score was not kept
+    write_card(folder, "test machine")
+    assert "the fake found in 3 of 4 rows" in (folder / "card.md").read_text()
+
+
 def test_card_tables_follow_a_growing_gans_log():
     from catgan.card import phases, training_curve
     log = {"step": [10, 20, 30, 40, 50, 60], "resolution": [4, 4, 8, 8, 8, 8], "alpha": [1, 1, 0.2, 0.7, 1, 1],
