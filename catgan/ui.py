@@ -276,7 +276,7 @@ def run_quality(run, name: str) -> dict | None:
                    + f"). Best so far: **FD {best['fd']:.2f} at step {best['step']:,}** "
                    f"({best['images'] / 1000:,.0f} k images, the diamond); the model dropdown and export use it.")
         points = compare.curve_points(name, quality)
-        for col, metric in zip(st.columns(3), compare.CURVE_METRICS):
+        for col, metric in zip(st.columns(len(compare.CURVE_METRICS)), compare.CURVE_METRICS):
             with col:
                 quality_chart(points, metric, compare.CURVE_METRICS[metric], key=f"q_{metric}")
     return best

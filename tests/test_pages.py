@@ -378,7 +378,7 @@ def test_training_page_shows_the_quality_curve_and_jumps_to_the_best_step(swept)
 def test_compare_runs_overlays_the_sweep_and_lists_what_differs(swept):
     at = run("views/Compare_runs.py", runs=["sw/lr-1e-4", "sw/lr-2e-4"])
     assert not at.exception, at.exception
-    assert len(_charts(at)) == 3                                # FD, coverage, pose x item coverage
+    assert len(_charts(at)) == 4                                # FD, coverage, pose x item coverage, hf
     table = at.dataframe[0].value
     assert "lr" in table.index and set(table.loc["lr"]) == {"0.0001", "0.0002"}
     assert "batch" not in table.index                           # the same in both: not listed
@@ -399,6 +399,6 @@ def test_training_page_names_the_general_space_for_data_without_label_heads(swep
         next(s for s in at.selectbox if s.label == "Run").set_value("photos-run").run()
         text = " ".join(c.value for c in at.caption)
         assert "efficientnet space" in text and "no label heads" in text
-        assert len(_charts(at)) >= 2 + 2                         # losses, then FD and coverage only
+        assert len(_charts(at)) >= 2 + 3                         # losses, then FD, coverage and hf: no pose x item
     finally:
         shutil.rmtree(zoo / "runs" / "photos-run")

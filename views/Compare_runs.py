@@ -31,7 +31,7 @@ def curves():
     if not points:
         st.caption("None of the chosen runs has a quality point yet (the first comes after `--eval-kimg`).")
         return
-    for col, metric in zip(st.columns(3), compare.CURVE_METRICS):
+    for col, metric in zip(st.columns(len(compare.CURVE_METRICS)), compare.CURVE_METRICS):
         with col:
             ui.quality_chart(points, metric, compare.CURVE_METRICS[metric], key=f"cmp_{metric}")
 
