@@ -231,8 +231,10 @@ def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
         df, ladders = at.dataframe[0].value, at.dataframe[1].value
         assert df.loc["tiny", "sticker fd"] > 0 and df.loc["tiny", "efficientnet fd"] > 0
         assert 0 <= df.loc["tiny", "pose×item coverage"] <= 1
-        assert list(ladders.index) == ["sticker", "efficientnet"]
+        assert list(ladders.index) == ["sticker", "efficientnet", "detail hf"]
         assert {"real", "noise_3", "blur_1", "blur_2", "rho noise_3"} <= set(ladders.columns)
+        assert ladders.loc["detail hf", "blur_2"] < ladders.loc["detail hf", "blur_1"] < 0   # blur: less detail
+        assert "detail hf" in df.columns
     finally:
         (zoo / "ck" / "tiny" / "eval.json").unlink()
 
