@@ -9,7 +9,8 @@ import sys
 import numpy as np
 
 
-def _set_values(pairs):
+def set_values(pairs):
+    """`--set KEY=VALUE` pairs as a dict: each value read as JSON where it is JSON, else kept as text."""
     out = {}
     for pair in pairs or []:
         key, _, value = pair.partition("=")
@@ -44,7 +45,7 @@ def cmd_train(a):
                       sample_every=a.sample_every, checkpoint_every=a.checkpoint_every, max_minutes=a.minutes,
                       max_kimg=a.kimg,
                       precision="bf16" if a.bf16 else a.precision,
-                      device=a.device, threads=a.threads, overrides=_set_values(a.set),
+                      device=a.device, threads=a.threads, overrides=set_values(a.set),
                       eval_kimg=a.eval_kimg, eval_n=a.eval_n, eval_space=a.eval_space,
                       patience_kimg=a.patience_kimg, init_from=a.init_from)
     return train(cfg)

@@ -24,9 +24,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from catgan import media  # noqa: E402
+from catgan.cli import set_values  # noqa: E402
 from catgan.data.dataset import resolve_dataset  # noqa: E402
 from catgan.io import atomic_write_bytes, atomic_write_json  # noqa: E402
-from catgan.models.began import PRESETS, Discriminator, VanishingResidual, recon_error  # noqa: E402
+from catgan.models.began import PRESETS, Discriminator, fade_residuals, recon_error  # noqa: E402
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -43,7 +44,7 @@ def main():
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    cfg = {**PRESETS[a.preset], **{k: json.loads(v) for k, v in (s.split("=", 1) for s in a.set)}}
+    cfg = {**PRESETS[a.preset], **set_values(a.set)}
     ds = resolve_dataset(a.data, 64)
     images = np.asarray(ds.images)
     held, train = images[:256], images[256:]
@@ -52,10 +53,7 @@ def main():
     opt = torch.optim.Adam(D.parameters(), lr=cfg["lr"], betas=tuple(cfg["betas"]))
     rng, seen, curve, t0, step = np.random.default_rng(0), 0, [], time.time(), 0
     while time.time() - t0 < a.minutes * 60:
-        c = max(0.0, 1.0 - step / max(1, cfg["vanish_steps"]))
-        for m in D.modules():
-            if isinstance(m, VanishingResidual):
-                m.c.fill_(c)
+        fade_residuals(D, step, cfg["vanish_steps"])
         loss = recon_error(D, to_tensor(train[rng.integers(0, len(train), cfg["batch"])])).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -75,7 +73,8 @@ def main():
     a.out.mkdir(parents=True, exist_ok=True)
     tiles = ((torch.cat([x, y]) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
     atomic_write_bytes(a.out / "recon.png", media.grid_png(tiles, cols=16, scale=2))
-    atomic_write_json(a.out / "ae.json", {"config": cfg, "curve": curve, "images_per_s": round(seen / (time.time() - t0), 1)})
+    atomic_write_json(a.out / "ae.json", {"config": cfg, "curve": curve,
+                                          "images_per_s": round(seen / (time.time() - t0), 1)})
 
 
 if __name__ == "__main__":

@@ -78,6 +78,14 @@ class VanishingResidual(nn.Module):
         return x
 
 
+def fade_residuals(net: nn.Module, step: int, vanish_steps: int) -> None:
+    """Every vanishing residual's skip weight at `step`: 1 at the start, 0 from `vanish_steps` on."""
+    c = max(0.0, 1.0 - step / max(1, vanish_steps))
+    for m in net.modules():
+        if isinstance(m, VanishingResidual):
+            m.c.fill_(c)
+
+
 def _stages(resolution):
     n = int(math.log2(resolution // BASE)) + 1
     if BASE * 2 ** (n - 1) != resolution or n < 2:
@@ -167,11 +175,8 @@ class BEGAN(Family):
         self.k = 0.0
 
     def begin_step(self, step):
-        c = max(0.0, 1.0 - step / max(1, self.cfg["vanish_steps"]))
         for net in self.nets.values():
-            for m in net.modules():
-                if isinstance(m, VanishingResidual):
-                    m.c.fill_(c)
+            fade_residuals(net, step, self.cfg["vanish_steps"])
         lr = max(self.cfg["lr_floor"], self.cfg["lr"] * 0.5 ** (step // self.cfg["lr_halve_every"]))
         for opt in self.opt.values():
             for group in opt.param_groups:
