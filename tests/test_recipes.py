@@ -115,10 +115,11 @@ def test_began_cs_ties_ds_code_to_z_and_needs_a_code_as_wide():
     fam = get_family("began")
     with pytest.raises(ValueError, match="hidden=100"):
         fam(fam.config("cpu", resolution=32, cs_alpha=0.1, **{**TINY["began"], "hidden": 16}))
+    torch.manual_seed(0)                              # the nets' init and the batch: one fixed case
     f = fam(fam.config("cpu", resolution=32, cs_alpha=0.1, **{**TINY["began"], "hidden": 100}), "cpu")
     real = torch.rand(8, 3, 32, 32) * 2 - 1
     first = f.train_step(real, torch.Generator().manual_seed(0), 0)
     assert first["cs"] > 0
-    for step in range(1, 40):
+    for step in range(1, 80):           # over 40 steps it can first rise (seen with seed 0), then falls
         last = f.train_step(real, torch.Generator().manual_seed(0), step)     # the same z every step
     assert last["cs"] < first["cs"]                   # D learns to read the latent back from the fake
