@@ -108,6 +108,21 @@ def test_began_d_norm_sets_the_discriminator_alone():
     assert torch.nn.BatchNorm2d in {type(m) for m in f.G.modules()}
 
 
+def test_began_lr_d_gives_d_its_own_rate_through_the_halving_schedule():
+    fam = get_family("began")
+    f = fam(fam.config("cpu", resolution=32, **TINY["began"], lr=5e-5, lr_d=2e-4, lr_halve_every=10, lr_floor=4e-5))
+    rates = {}
+    for step in (0, 10, 20):
+        f.begin_step(step)
+        rates[step] = {k: opt.param_groups[0]["lr"] for k, opt in f.opt.items()}
+    assert rates[0] == {"G": 5e-5, "D": 2e-4}
+    assert rates[10] == {"G": 4e-5, "D": 1e-4}      # halved, G held at the floor
+    assert rates[20] == {"G": 4e-5, "D": 5e-5}
+    plain = fam(fam.config("cpu", resolution=32, **TINY["began"], lr=5e-5))
+    plain.begin_step(0)
+    assert plain.opt["D"].param_groups[0]["lr"] == 5e-5
+
+
 def test_began_k_stays_in_unit_interval():
     fam = get_family("began")
     f = fam(fam.config("cpu", resolution=32, lambda_k=10.0, gamma=5.0, **TINY["began"]))

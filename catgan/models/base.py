@@ -62,8 +62,13 @@ class Family:
         for b_ema, b in zip(self.nets["G_ema"].buffers(), self.G.buffers()):
             b_ema.copy_(b)
 
+    def base_lr(self, which: str) -> float:
+        """The net's learning rate before any schedule: D's own `lr_d` where a config sets one (two
+        time-scales), else the shared `lr`."""
+        return self.cfg.get("lr_d") or self.cfg["lr"] if which == "D" else self.cfg["lr"]
+
     def make_optimizer(self, which: str) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.nets[which].parameters(), lr=self.cfg["lr"], betas=tuple(self.cfg["betas"]))
+        return torch.optim.Adam(self.nets[which].parameters(), lr=self.base_lr(which), betas=tuple(self.cfg["betas"]))
 
     def wrap(self, net: nn.Module) -> nn.Module:
         if not self.ddp:

@@ -165,7 +165,7 @@ class BEGAN(Family):
     Generator, Discriminator = Generator, Discriminator
 
     def __init__(self, cfg, *a, **kw):
-        cfg = {"cs_alpha": 0.0, **cfg}            # runs from before BEGAN-CS had none
+        cfg = {"cs_alpha": 0.0, "lr_d": None, **cfg}   # runs from before BEGAN-CS and lr_d had neither
         if cfg["cs_alpha"] and cfg["hidden"] != cfg["latent_dim"]:
             raise ValueError(f"BEGAN-CS (cs_alpha) needs D's code as wide as z: set hidden={cfg['latent_dim']} "
                              f"(it is {cfg['hidden']})")
@@ -177,10 +177,10 @@ class BEGAN(Family):
     def begin_step(self, step):
         for net in self.nets.values():
             fade_residuals(net, step, self.cfg["vanish_steps"])
-        lr = max(self.cfg["lr_floor"], self.cfg["lr"] * 0.5 ** (step // self.cfg["lr_halve_every"]))
-        for opt in self.opt.values():
+        halved = 0.5 ** (step // self.cfg["lr_halve_every"])
+        for which, opt in self.opt.items():
             for group in opt.param_groups:
-                group["lr"] = lr
+                group["lr"] = max(self.cfg["lr_floor"], self.base_lr(which) * halved)
 
     def train_step(self, real, gen, step):
         z = torch.randn(real.shape[0], self.cfg["latent_dim"], generator=gen).to(self.device)

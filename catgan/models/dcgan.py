@@ -112,10 +112,6 @@ class DCGAN(Family):
             raise ValueError(f"unknown loss {cfg['loss']!r}; choose 'bce' or 'hinge'")
         super().__init__(cfg, *a, **kw)
 
-    def make_optimizer(self, which):
-        lr = self.cfg["lr_d"] if which == "D" and self.cfg["lr_d"] else self.cfg["lr"]
-        return torch.optim.Adam(self.nets[which].parameters(), lr=lr, betas=tuple(self.cfg["betas"]))
-
     def _d(self, net, x, gen):
         return net(self.augment(x, gen)).float()
 
