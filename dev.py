@@ -47,7 +47,7 @@ def main() -> int:
     if what == "app":
         ensure_env("requirements.txt")
         ensure_web_runtime()
-        return subprocess.call([str(BIN / "streamlit"), "run", "app.py", *extra])
+        return subprocess.call([str(BIN / "python"), "serve.py", *extra])      # streamlit run app.py, warmed
     if what == "test":
         ensure_env("requirements-dev.txt")
         ensure_web_runtime()

@@ -47,10 +47,11 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(env: dict, log_path: str | Path):
-    """`streamlit run app.py` on a free port with `env` added; yields its URL once it answers."""
+    """The app as `python3 dev.py app` starts it (serve.py: `streamlit run app.py` with warm imports) on a
+    free port with `env` added; yields its URL once it answers."""
     port = _free_port()
     with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+        server = subprocess.Popen([sys.executable, "serve.py", "--server.headless=true",
                                    f"--server.port={port}", "--browser.gatherUsageStats=false"],
                                   cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
