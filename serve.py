@@ -1,5 +1,6 @@
-"""Start the app as `streamlit run app.py` does, with torch and catgan importing in the background while
-the server starts, so a newcomer's first page does not wait for them (about 2.5 s on a 2-core CPU).
+"""Start the app as `streamlit run app.py` does, with torch and catgan importing in the background as
+soon as the server answers, while the browser opens, so a newcomer's first page does not wait for them
+(about 2.5 s on a 2-core CPU).
 
     .venv/bin/python serve.py [streamlit options]        # what `python3 dev.py app` runs
 
