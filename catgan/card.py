@@ -25,6 +25,12 @@ def machine_of(meta: dict, fallback: str = "") -> str:
     return f"{where}, {m.get('precision', 'fp32')}"
 
 
+def stretches(meta: dict, fallback: str = "") -> list[tuple[float, str]]:
+    """(minutes, machine) for each stretch of a model's training: its parents' (runs it was started
+    --init-from), oldest first, then its own."""
+    return [((m.get("train_seconds") or 0) / 60, machine_of(m, fallback)) for m in [*meta.get("parents", []), meta]]
+
+
 def write_card(folder: str | Path, machine: str = "") -> dict:
     """card.json (for the app) and card.md (for people) from the model's metadata, eval and logs.
 
@@ -39,11 +45,13 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     history = {k: v[::every] for k, v in metrics.items() if k != "time"}
     ips = [v for v in metrics.get("images_per_s", []) if v]
     steps, batch = meta.get("step", 0), meta["config"].get("batch", 0)
-    trained_on = machine_of(meta, machine)
+    parts = stretches(meta, machine)
+    trained_on = ", then ".join(dict.fromkeys(where for _, where in parts))
+    when_where = ", then ".join(f"{minutes:.0f} min on {where}" for minutes, where in parts)
     card = {"name": folder.name, "family": g.family, "preset": meta["config"].get("preset"),
             "resolution": g.resolution, "latent_dim": g.latent_dim, "config": meta["config"],
             "dataset": meta.get("dataset"), "steps": steps, "images_seen": steps * batch * meta.get("world_size", 1),
-            "train_minutes": round(meta.get("train_seconds", 0) / 60, 1), "bf16": meta.get("bf16"),
+            "train_minutes": round(sum(minutes for minutes, _ in parts), 1), "bf16": meta.get("bf16"),
             "images_per_s_median": float(sorted(ips)[len(ips) // 2]) if ips else None, "machine": trained_on,
             "command": TRAIN_COMMANDS.get(folder.name, "catgan train ..."),
             "quality": rep.row(folder.name, report) if report.get("spaces") else {},
@@ -55,7 +63,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "chosen": chosen_step(meta, read_quality(folder)),
             "quality_during_training": quality_table(read_quality(folder)),
             "summary": f"{g.family.upper()} · {steps:,} steps · {steps * batch / 1e6:.2f} M images · "
-                       f"{meta.get('train_seconds', 0) / 60:.0f} min on {trained_on}"}
+                       f"{when_where}"}
     atomic_write_json(folder / "card.json", card)
     lines = [f"# {folder.name}", "", card["summary"], "",
              f"- family: {g.family}, preset `{card['preset']}`, {g.resolution} px, latent {g.latent_dim}",
@@ -63,8 +71,9 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              + (f" ({meta['config']['diffaug_reason']})" if meta["config"].get("diffaug_reason") else ""),
              f"- dataset: {card['dataset'].get('name') or card['dataset'].get('path')} "
              f"({card['dataset'].get('count')} images)",
-             f"- trained: {steps:,} steps, {card['images_seen']:,} images, {card['train_minutes']} min "
-             f"(median {_fmt(card['images_per_s_median'])} images/s) on {trained_on}",
+             f"- trained: {steps:,} steps, {card['images_seen']:,} images, {when_where} "
+             f"(median {_fmt(card['images_per_s_median'])} images/s)",
+             *[f"- started from `{p['model']}` at step {p.get('step') or 0:,} (`--init-from`)" for p in meta.get("parents", [])],
              f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"]), "", "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              "## Ladders (FD of real images, and made slightly worse) and rho", "",

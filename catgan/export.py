@@ -1,13 +1,55 @@
-"""A finished run -> a shippable model folder: the best snapshot by default, no optimiser state."""
+"""A finished run -> a shippable model folder: the best snapshot by default, no optimiser state.
+
+A run started `--init-from` a model carries on that model's training, so its export records where it
+came from (meta "parents", oldest first: step, training time, machine) and its logs start with the
+parent's, up to the step where this run took over.
+"""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
-from catgan.catalogue import MODEL_FILE, run_weights
-from catgan.train.checkpoint import load_checkpoint, save_checkpoint
+from catgan.catalogue import MODEL_FILE, read_json, run_weights
+from catgan.io import atomic_write_bytes
+from catgan.train.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
 
-RUN_FILES = ("metrics.jsonl", "config.json", "quality.jsonl")
+RUN_FILES = ("config.json",)
+LOG_FILES = ("metrics.jsonl", "quality.jsonl")
+
+
+def lineage(run: Path) -> list[dict]:
+    """The models a run started from (`--init-from`, recorded in its config.json), oldest first."""
+    source = read_json(run / "config.json").get("init_from")
+    if not source:
+        return []
+    try:
+        meta = read_meta(source)
+    except (CheckpointError, OSError):
+        return [{"model": str(source)}]          # moved or deleted since: the name is what is left
+    earlier = meta.get("parents") or lineage(Path(source).parent)
+    return earlier + [{"model": str(source), "step": meta.get("step"), "train_seconds": meta.get("train_seconds"),
+                       "machine": meta.get("machine")}]
+
+
+def _rows(path: Path) -> list[tuple[int | None, str]]:
+    """(step, line) for each line of a JSON-lines log; step None where a line has none."""
+    out = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            out.append((int(json.loads(line)["step"]), line))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            out.append((None, line))
+    return out
+
+
+def _joined_log(parent_log: Path, run_log: Path) -> str:
+    """The parent's rows before the run's first step, then the run's."""
+    own = _rows(run_log)
+    first = min((s for s, _ in own if s is not None), default=None)
+    earlier = [ln for s, ln in _rows(parent_log) if first is not None and s is not None and s < first]
+    lines = earlier + [ln for _, ln in own]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def export_run(run: str | Path, out: str | Path, last: bool = False) -> Path:
@@ -18,11 +60,20 @@ def export_run(run: str | Path, out: str | Path, last: bool = False) -> Path:
     keep = (meta.get("sample_net", "G"), "D")
     slim = {k: v for k, v in tensors.items() if k.split(".", 1)[0] in keep}
     meta = {k: v for k, v in meta.items() if k != "optimizer_groups"}
-    out.mkdir(parents=True, exist_ok=True)
+    parents = lineage(run)
+    if parents:
+        meta["parents"] = parents
+    parent_folder = Path(parents[-1]["model"]).parent if parents else None
+    logs = {name: _joined_log(parent_folder / name, run / name) if parent_folder else
+            (run / name).read_text() if (run / name).exists() else None for name in LOG_FILES}
+    out.mkdir(parents=True, exist_ok=True)         # (out may be the parent's folder: its logs are read above)
     save_checkpoint(out / MODEL_FILE, slim, meta)
     if (run / "samples").exists():
         shutil.copytree(run / "samples", out / "samples", dirs_exist_ok=True)
     for name in RUN_FILES:
         if (run / name).exists():
             shutil.copy2(run / name, out / name)
+    for name, text in logs.items():
+        if text is not None:
+            atomic_write_bytes(out / name, text.encode())
     return out / MODEL_FILE

@@ -132,6 +132,33 @@ def test_the_card_of_an_exported_run_says_which_step_was_chosen_and_why(tiny_cfg
     assert "the last checkpoint" in write_card(tmp_path / "last", "test machine")["chosen"]
 
 
+def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_over_it(tiny_cfg, tmp_path):
+    """--init-from a shipped model, then exported into that model's folder: the metadata names the parent
+    (step, minutes), the logs run from the parent's first step to the fork's last without repeats, and the
+    card counts both stretches of training."""
+    import json
+    from catgan.card import write_card
+    from catgan.export import export_run
+    from catgan.train.checkpoint import read_meta
+    from catgan.train.trainer import Trainer
+    shipped = tmp_path / "shipped"
+    source = tiny_cfg("dcgan", out="source", steps=4)
+    Trainer(source).run()
+    export_run(source.out, shipped)
+    parent = read_meta(shipped / "model.safetensors")
+    fork = tiny_cfg("dcgan", out="fork", steps=7, init_from=str(shipped / "model.safetensors"))
+    Trainer(fork).run()
+    meta = read_meta(export_run(fork.out, shipped, last=True))
+    [p] = meta["parents"]
+    assert p["model"] == str(shipped / "model.safetensors") and p["step"] == 4
+    assert p["train_seconds"] == parent["train_seconds"] and meta["step"] == 7
+    steps = [json.loads(line)["step"] for line in (shipped / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 8))
+    card = write_card(shipped, "test machine")
+    assert card["train_minutes"] == round((parent["train_seconds"] + meta["train_seconds"]) / 60, 1)
+    assert ", then " in card["summary"] and "`--init-from`" in (shipped / "card.md").read_text()
+
+
 def test_too_few_samples_for_a_point_is_refused_before_training(tiny_cfg):
     from catgan.train.trainer import Trainer
     with pytest.raises(ValueError, match="at least 8"):
