@@ -32,10 +32,10 @@ def lineage(run: Path) -> list[dict]:
                        "machine": meta.get("machine")}]
 
 
-def _rows(path: Path) -> list[tuple[int | None, str]]:
+def _rows(path: Path | None) -> list[tuple[int | None, str]]:
     """(step, line) for each line of a JSON-lines log; step None where a line has none."""
     out = []
-    for line in path.read_text().splitlines() if path.exists() else []:
+    for line in path.read_text().splitlines() if path and path.exists() else []:
         try:
             out.append((int(json.loads(line)["step"]), line))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
@@ -43,8 +43,8 @@ def _rows(path: Path) -> list[tuple[int | None, str]]:
     return out
 
 
-def _joined_log(parent_log: Path, run_log: Path) -> str:
-    """The parent's rows before the run's first step, then the run's."""
+def _joined_log(parent_log: Path | None, run_log: Path) -> str:
+    """The parent's rows (if any) before the run's first step, then the run's."""
     own = _rows(run_log)
     first = min((s for s, _ in own if s is not None), default=None)
     earlier = [ln for s, ln in _rows(parent_log) if first is not None and s is not None and s < first]
@@ -63,9 +63,8 @@ def export_run(run: str | Path, out: str | Path, last: bool = False) -> Path:
     parents = lineage(run)
     if parents:
         meta["parents"] = parents
-    parent_folder = Path(parents[-1]["model"]).parent if parents else None
-    logs = {name: _joined_log(parent_folder / name, run / name) if parent_folder else
-            (run / name).read_text() if (run / name).exists() else None for name in LOG_FILES}
+    parent = Path(parents[-1]["model"]).parent if parents else None
+    logs = {name: _joined_log(parent / name if parent else None, run / name) for name in LOG_FILES}
     out.mkdir(parents=True, exist_ok=True)         # (out may be the parent's folder: its logs are read above)
     save_checkpoint(out / MODEL_FILE, slim, meta)
     if (run / "samples").exists():
@@ -74,6 +73,6 @@ def export_run(run: str | Path, out: str | Path, last: bool = False) -> Path:
         if (run / name).exists():
             shutil.copy2(run / name, out / name)
     for name, text in logs.items():
-        if text is not None:
+        if text:
             atomic_write_bytes(out / name, text.encode())
     return out / MODEL_FILE
