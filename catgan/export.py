@@ -6,12 +6,12 @@ parent's, up to the step where this run took over.
 """
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from catgan.catalogue import MODEL_FILE, read_json, run_weights
 from catgan.io import atomic_write_bytes
+from catgan.runs import line_step
 from catgan.train.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
 
 RUN_FILES = ("config.json",)
@@ -33,14 +33,8 @@ def lineage(run: Path) -> list[dict]:
 
 
 def _rows(path: Path | None) -> list[tuple[int | None, str]]:
-    """(step, line) for each line of a JSON-lines log; step None where a line has none."""
-    out = []
-    for line in path.read_text().splitlines() if path and path.exists() else []:
-        try:
-            out.append((int(json.loads(line)["step"]), line))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            out.append((None, line))
-    return out
+    """(step, line) for each line of a JSON-lines log."""
+    return [(line_step(ln), ln) for ln in path.read_text().splitlines()] if path and path.exists() else []
 
 
 def _joined_log(parent_log: Path | None, run_log: Path) -> str:

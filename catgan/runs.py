@@ -22,6 +22,15 @@ CHARTS = {
 }
 
 
+def line_step(line: str) -> int | None:
+    """The step of one JSON-lines log row (metrics.jsonl, quality.jsonl); None for a row without one or a
+    half-written line."""
+    try:
+        return json.loads(line)["step"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
 def read_metrics(run: Path) -> dict[str, list]:
     """metrics.jsonl as columns (missing values None); a half-written last line is skipped."""
     rows = []

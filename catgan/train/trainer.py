@@ -34,6 +34,7 @@ from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.media import grid_png
 from catgan.models import diffaug, get_family
+from catgan.runs import line_step
 from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
                                      save_checkpoint, unflatten_optimizer)
 from catgan.train.quality import BEST, QualityHook, default_eval_kimg
@@ -284,7 +285,7 @@ class Trainer:
     def _truncate_metrics(self, step: int):
         path = self.out / "metrics.jsonl"
         if path.exists():
-            keep = [ln for ln in path.read_text().splitlines() if _line_step(ln) is not None and _line_step(ln) <= step]
+            keep = [ln for ln in path.read_text().splitlines() if line_step(ln) is not None and line_step(ln) <= step]
             atomic_write_bytes(path, ("\n".join(keep) + "\n" if keep else "").encode())
 
     def sample(self, z: torch.Tensor) -> np.ndarray:
@@ -403,13 +404,6 @@ class Trainer:
         if self.dist.main:
             with open(self.out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")
-
-
-def _line_step(line: str):
-    try:
-        return json.loads(line)["step"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        return None
 
 
 def train(cfg: TrainConfig) -> dict:
