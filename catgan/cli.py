@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--patience-kimg", type=float, help="stop once the best FD is this many thousand images old")
     t.add_argument("--init-from", metavar="MODEL", help="start a new run from a model's weights (G, G_ema and D: "
                    "a run's checkpoint or best, or a shipped model) with fresh optimisers; its step and "
-                   "schedules carry on, its architecture is kept, --set changes the rest")
+                   "schedules carry on, its architecture is kept (a growing WGAN's may widen), --set changes the rest")
     t.set_defaults(fn=cmd_train)
 
     sw = sub.add_parser("sweep", help="train every combination of --vary values, k at a time; resumes when rerun",

@@ -78,6 +78,28 @@ def test_pgwgan_fade_blends_low_and_high_resolution():
     assert torch.allclose(ah, (a0 + a1) / 2, atol=1e-5)
 
 
+def test_pgwgan_widens_a_trained_net_without_changing_what_it_draws_or_judges():
+    """fit_weights (--init-from a narrower model): the wider nets give the same images and scores, the new
+    channels get a gradient, and what cannot be widened this way is refused by name."""
+    fam = get_family("pgwgan")
+    torch.manual_seed(0)
+    narrow = fam(fam.config("cpu", resolution=32, **TINY["pgwgan"]))
+    wide = fam(fam.config("cpu", resolution=32, **{**TINY["pgwgan"], "channels": [16, 24, 12, 10]}))
+    for net in ("G", "G_ema", "D"):
+        wide.nets[net].load_state_dict(wide.fit_weights(net, narrow.nets[net].state_dict()))
+    z, x = torch.randn(6, 128), torch.rand(8, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(wide.G(z), narrow.G(z), atol=1e-4)
+        assert torch.allclose(wide.D(x), narrow.D(x), atol=1e-5)
+    assert wide.G.blocks[2][1].weight.shape[0] == 10
+    wide.G(z).square().mean().backward()
+    assert wide.G.blocks[2][1].weight.grad[8:].abs().sum() > 0     # a new filter learns
+    for channels, match in (([24, 16, 8, 8], "4x4 level"), ([16, 16, 8, 4], "only widen")):
+        other = fam(fam.config("cpu", resolution=32, **{**TINY["pgwgan"], "channels": channels}))
+        with pytest.raises(ValueError, match=match):
+            other.fit_weights("G", narrow.G.state_dict())
+
+
 def test_began_vanishing_residual_fades_out():
     fam = get_family("began")
     f = fam(fam.config("cpu", resolution=32, **TINY["began"]))

@@ -159,6 +159,11 @@ def test_a_run_started_from_another_models_weights(model, tiny_cfg, tmp_path):
         train(tiny_cfg(model, out="wider", steps=4, init_from=str(slim),
                        overrides={**TINY[model], **{"dcgan": {"ngf": 12}, "began": {"hidden": 24},
                                                     "pgwgan": {"channels": [24, 16, 8, 8]}}[model]}))
+    if model == "pgwgan":                  # its levels above 4x4 may widen (see test_models)
+        wide = tiny_cfg(model, out="wide", steps=6, init_from=str(slim),
+                        overrides={**TINY[model], "channels": [16, 16, 12, 12]})
+        assert train(wide)["step"] == 6
+        assert read_meta(Path(wide.out) / CHECKPOINT)["config"]["channels"] == [16, 16, 12, 12]
     other = next(m for m in FAMILIES if m != model)
     with pytest.raises(ValueError, match=f"is a {model} model"):
         train(tiny_cfg(other, out="other", steps=4, init_from=str(slim)))

@@ -114,6 +114,11 @@ class Family:
     def load_extra_state(self, state: dict) -> None:
         pass
 
+    def fit_weights(self, name: str, state: dict) -> dict:
+        """A trained net's weights for this run's net `name` (--init-from); a family whose nets can grow
+        (the growing WGAN widens) adapts them here. By default they are used as they are."""
+        return state
+
     def sample_kwargs(self) -> dict:
         """Arguments the sampling net needs besides z (e.g. the growing GAN's level and alpha)."""
         return {}

@@ -256,6 +256,40 @@ class PGWGAN(Family):
     def load_extra_state(self, state):
         self.level, self.alpha = int(state.get("level", 0)), float(state.get("alpha", 1.0))
 
+    def fit_weights(self, name, state):
+        """A narrower trained net's weights, widened to this config's channels (after Net2Net, Chen et al.
+        2016) so that the wider nets draw and judge exactly as before: each new filter starts at zero, so
+        its channel is 0, and the old filters read the new channels through a tenth of a fresh init,
+        which passes the new filters a gradient. Equalised lr divides a weight by sqrt(fan_in), so D's
+        old weights are scaled up to match; G's need not be, as the pixel norm before each of its convs
+        scales the old channels up by the same factor (the new ones being 0)."""
+        fresh = self.nets[name].state_dict()
+        if all(k not in state or state[k].shape == v.shape for k, v in fresh.items()):
+            return state
+        first = "conv0.weight" if name != "D" else "final_conv.weight"
+        if state[first].shape != fresh[first].shape:
+            raise ValueError("the 4x4 level's channels cannot change in a run started from another model; "
+                             "widen only the levels above it")
+        out = {}
+        for key, new in fresh.items():
+            old = state.get(key)
+            if old is None or old.shape == new.shape:     # missing: load_state_dict names it
+                if old is not None:
+                    out[key] = old
+                continue
+            if old.dim() != new.dim() or any(o > n for o, n in zip(old.shape, new.shape)):
+                raise ValueError(f"{key}: {tuple(old.shape)} -> {tuple(new.shape)}; channels can only widen")
+            cout = old.shape[0]
+            w = torch.zeros_like(new)
+            if old.dim() == 1:
+                w[:cout] = old
+            else:
+                cin = old.shape[1]
+                w[:cout, :cin] = old * (math.sqrt(new.shape[1] / cin) if name == "D" else 1.0)
+                w[:cout, cin:] = 0.1 * new[:cout, cin:]
+            out[key] = w
+        return out
+
     @staticmethod
     def realism(D, images):
         """Higher is more real: the critic's score."""

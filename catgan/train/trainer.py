@@ -272,13 +272,15 @@ class Trainer:
             raise CheckpointError(f"{path}: --init-from needs a generator and a discriminator, and this file "
                                   "lacks one; use a run's checkpoint or best.safetensors, or a shipped model")
         try:
-            self.family.G.load_state_dict(part["G"] or sample)
+            fit = self.family.fit_weights
+            self.family.G.load_state_dict(fit("G", part["G"] or sample))
             if "G_ema" in self.family.nets:
-                self.family.nets["G_ema"].load_state_dict(sample)
-            self.family.D.load_state_dict(part["D"])
-        except RuntimeError as e:
+                self.family.nets["G_ema"].load_state_dict(fit("G_ema", sample))
+            self.family.D.load_state_dict(fit("D", part["D"]))
+        except (RuntimeError, ValueError) as e:
             raise CheckpointError(f"{path}: its weights do not fit this run's nets ({str(e).splitlines()[0]}); "
-                                  "--set only what leaves the architecture as it is (lr, penalties, schedules)")
+                                  "--set only what leaves the architecture as it is (lr, penalties, schedules; "
+                                  "the growing WGAN may widen its channels above 4x4)")
         self.step = int(meta.get("step", 0))
         self.family.load_extra_state(meta.get("state", {}))
 
