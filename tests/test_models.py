@@ -1,3 +1,4 @@
+import copy
 import math
 
 import pytest
@@ -76,6 +77,34 @@ def test_pgwgan_fade_blends_low_and_high_resolution():
     low = torch.nn.functional.interpolate(G(z, level=1), scale_factor=2, mode="nearest")
     assert torch.allclose(a0, low, atol=1e-5)
     assert torch.allclose(ah, (a0 + a1) / 2, atol=1e-5)
+
+
+def test_pgwgan_penalty_pass_gives_the_critic_the_gradient_of_one_pass_over_all_three():
+    """The blend's own critic pass (cheaper: the double backward runs over it alone) changes nothing: the
+    critic's loss and gradient equal those of the paper's one pass over real | fake | blend."""
+    fam = get_family("pgwgan")
+    f = fam(fam.config("cpu", resolution=32, batch=8, **TINY["pgwgan"]))
+    step = 8 * f.gp_every[-1]                      # at full size, a penalty step
+    f.begin_step(step)
+    G, D = copy.deepcopy(f.G), copy.deepcopy(f.D)
+    real = torch.rand(8, 3, 32, 32) * 2 - 1
+    m = f.train_step(real, torch.Generator().manual_seed(3), step)
+    gen = torch.Generator().manual_seed(3)
+    z, eps = torch.randn(8, 128, generator=gen), torch.rand(8, 1, 1, 1, generator=gen)
+    fake = G(z).detach()
+    x_hat = torch.lerp(real, fake, eps).requires_grad_(True)
+    out = D(torch.cat([real, fake, x_hat]))
+    grad, = torch.autograd.grad(out[16:].sum(), x_hat, create_graph=True)
+    gp = ((grad.pow(2).sum(dim=(1, 2, 3)) + 1e-12).sqrt() - 1).pow(2).mean()
+    drift = f.cfg["drift"] * out[:8].pow(2).mean()
+    loss = out[8:16].mean() - out[:8].mean() + f.cfg["gp_weight"] * f.gp_every[-1] * gp + drift
+    loss.backward()
+    assert math.isclose(m["critic_loss"], loss.item(), rel_tol=1e-4, abs_tol=1e-5)
+    used = [(name, p.grad, q.grad) for (name, p), q in zip(D.named_parameters(), f.D.parameters())
+            if p.grad is not None]
+    assert len(used) > 8
+    for name, want, got in used:
+        assert torch.allclose(got, want, rtol=1e-3, atol=1e-6), name
 
 
 def test_pgwgan_widens_a_trained_net_without_changing_what_it_draws_or_judges():

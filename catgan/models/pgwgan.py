@@ -216,17 +216,17 @@ class PGWGAN(Family):
         every = self.gp_every[self.level]
         penalise = step % every == 0
         real, fake = self.augment(real, gen), self.augment(fake.to(real.dtype), gen)
-        parts = [real, fake]
-        if penalise:
-            x_hat = torch.lerp(real, fake, eps).requires_grad_(True)
-            parts.append(x_hat)
-        # One critic pass over real | fake | blend (groups for minibatch stddev never straddle them).
+        # One critic pass over real | fake (groups for minibatch stddev never straddle them); the blend
+        # has its own, since in one with them the penalty's double backward would run over all three.
         with self.autocast():
-            out = self.D_train(torch.cat(parts), **kw).float()
-        d_real, d_fake = out[:n], out[n:2 * n]
+            out = self.D_train(torch.cat([real, fake]), **kw).float()
+        d_real, d_fake = out[:n], out[n:]
         gp = torch.zeros((), device=self.device)
         if penalise:
-            grad, = torch.autograd.grad(out[2 * n:].sum(), x_hat, create_graph=True)
+            x_hat = torch.lerp(real, fake, eps).requires_grad_(True)
+            with self.autocast():
+                score = self.D_train(x_hat, **kw).float()
+            grad, = torch.autograd.grad(score.sum(), x_hat, create_graph=True)
             grad_norm = (grad.float().pow(2).sum(dim=(1, 2, 3)) + 1e-12).sqrt()
             gp = (grad_norm - 1).pow(2).mean()
         drift = d_real.pow(2).mean()
