@@ -124,6 +124,21 @@ def bench_training(peak):
             row(f"{label}: achieved / fp32 peak", flops / t / 1e9 / peak, "fraction")
 
 
+def bench_pgwgan_step():
+    """The growing WGAN-GP's 64 px step (cpu preset), a plain one and one with the lazy penalty, and the
+    images per second over one penalty interval: the rate its long runs train at."""
+    from catgan.models.pgwgan import PGWGAN
+    precision = choose_precision("auto", "cpu")
+    fam, real, _ = _train_family(PGWGAN, "cpu", precision)
+    every = fam.gp_every[-1]
+    plain, penalty = (timed(lambda: fam.train_step(real, torch.Generator().manual_seed(s), s), repeat=3)
+                      for s in (1, every))                         # step % every == 0: the penalty's
+    label = f"train pgwgan cpu 64px {precision.name}"
+    row(f"{label}: plain step", plain, "s", note=f"batch {real.shape[0]}")
+    row(f"{label}: penalty step", penalty, "s", note=f"every {every}th step")
+    row(f"{label}, over a penalty interval", real.shape[0] * every / ((every - 1) * plain + penalty), "img/s")
+
+
 def bench_quality():
     """One quality point of the trainer's hook against the training it interrupts (default DCGAN preset)."""
     from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
@@ -344,7 +359,8 @@ def bench_app_during_training(idle):
 # Environment variables that make an AVX-512 machine behave like an AVX2-only one (PyTorch's own kernels,
 # oneDNN and MKL), e.g. `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2`.
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
-GROUPS = ["dataset", "generators", "features", "neighbours", "training", "quality", "peer", "app", "web", "tour"]
+GROUPS = ["dataset", "generators", "features", "neighbours", "training", "pgwgan_step", "quality", "peer", "app",
+          "web", "tour"]
 
 
 def main():
@@ -363,7 +379,8 @@ def main():
     print(f"{'name':<52} {'value':>12} {'unit':<10} {'target':<12}")
     peak = bench_matmul()
     runners = {"dataset": bench_dataset, "generators": bench_generators, "features": bench_features,
-               "neighbours": bench_neighbours, "training": lambda: bench_training(peak), "quality": bench_quality,
+               "neighbours": bench_neighbours, "training": lambda: bench_training(peak), "pgwgan_step": bench_pgwgan_step,
+               "quality": bench_quality,
                "peer": lambda: bench_peer(peak), "app": lambda: bench_app_during_training(bench_app()),
                "web": bench_web, "tour": bench_tour}
     failed = []
