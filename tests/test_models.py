@@ -69,6 +69,17 @@ def test_pgwgan_phases_in_images_and_the_penalty_in_every_log():
     assert fam({**old, "phase_steps": 2}).phases == [16, 16, 16, 16]   # a run from before: phases in steps
 
 
+def test_pgwgan_upsampling_conv_is_nearest_upsampling_then_the_3x3_conv():
+    from catgan.models.pgwgan import EqUpConv
+    conv = EqUpConv(6, 5, 3)
+    torch.nn.init.normal_(conv.bias)
+    x = torch.randn(2, 6, 7, 7)
+    want = torch.nn.functional.conv2d(torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest"),
+                                      conv.weight * conv.scale, conv.bias, padding=1)
+    assert conv(x).shape == (2, 5, 14, 14)
+    assert torch.allclose(conv(x), want, atol=1e-5)
+
+
 def test_pgwgan_fade_blends_low_and_high_resolution():
     fam = get_family("pgwgan")
     G = fam.Generator(**fam.config("cpu", resolution=32, **TINY["pgwgan"]))
