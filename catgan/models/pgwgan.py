@@ -16,8 +16,8 @@ from catgan.models.base import Family
 
 PRESETS = {
     # Per-level lists run from 4x4 up (a short list repeats its last entry).
-    # Channels: 16 at 64 px keeps G at 0.21 GFLOP per image (an 8x8 grid in about 0.1 s on a 2-core
-    # AVX2 CPU) and the critic as cheap.
+    # Channels: 16 at 64 px keeps G at 0.14 GFLOP per image (0.21 before each block's upsampling and
+    # first conv became one transposed conv; 32 at 64 px costs 0.21) and the critic as cheap.
     # phase_kimg: thousands of images (per process) for each fade-in and each stable phase of a level;
     # short where a level is cheap and easy, long at 32-64 px, where the cats are drawn. The paper
     # spends 600 k on each; reimplementations report nothing under about 150 k.
