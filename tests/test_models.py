@@ -211,7 +211,8 @@ def test_cpu_presets_sample_cheaply(name):
 
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_sampling_preparation_keeps_images(name):
-    """Folded batch norm and channels-last change nothing a person could see (at most 1/255)."""
+    """Folded batch norm, baked equalised-lr scales and channels-last change nothing a person could see
+    (at most 1/255)."""
     from catgan.generator import prepare_for_sampling
     fam = get_family(name)
     cfg = fam.config("cpu", resolution=32, **TINY[name])
@@ -229,6 +230,7 @@ def test_sampling_preparation_keeps_images(name):
         fast = prepare_for_sampling(G, torch.device("cpu"))
         after = fast(z)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert not any(hasattr(m, "as_plain") for m in fast.modules())
     assert (before - after).abs().max() * 127.5 < 1.0
 
 
