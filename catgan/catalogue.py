@@ -88,3 +88,25 @@ def read_json(p: Path) -> dict:
         return json.loads(p.read_text())
     except (OSError, json.JSONDecodeError):
         return {}
+
+
+def lineage(model: str | Path) -> list[dict]:
+    """A model file and the models it descends from (`--init-from`), oldest first, each with its step,
+    training time and machine: an exported model names its parents, a run's checkpoint its run's."""
+    try:
+        meta = read_meta(model)
+    except (CheckpointError, OSError):
+        return [{"model": str(model)}]          # moved or deleted since: the name is what is left
+    earlier = meta.get("parents") or run_parents(Path(model).parent)
+    return earlier + [{"model": str(model), "step": meta.get("step"), "train_seconds": meta.get("train_seconds"),
+                       "machine": meta.get("machine")}]
+
+
+def run_parents(run: Path) -> list[dict]:
+    """The models a run started from, as its config.json recorded them when it started (a file named by
+    `--init-from` may since have been replaced, e.g. by a model exported from this very run); a run
+    from before that record has them read now."""
+    cfg = read_json(Path(run) / "config.json")
+    if cfg.get("parents") is not None:
+        return cfg["parents"]
+    return lineage(cfg["init_from"]) if cfg.get("init_from") else []

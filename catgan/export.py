@@ -9,27 +9,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from catgan.catalogue import MODEL_FILE, read_json, run_weights
+from catgan.catalogue import MODEL_FILE, run_parents, run_weights
 from catgan.io import atomic_write_bytes
 from catgan.runs import line_step
-from catgan.train.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
+from catgan.train.checkpoint import load_checkpoint, save_checkpoint
 
 RUN_FILES = ("config.json",)
 LOG_FILES = ("metrics.jsonl", "quality.jsonl")
-
-
-def lineage(run: Path) -> list[dict]:
-    """The models a run started from (`--init-from`, recorded in its config.json), oldest first."""
-    source = read_json(run / "config.json").get("init_from")
-    if not source:
-        return []
-    try:
-        meta = read_meta(source)
-    except (CheckpointError, OSError):
-        return [{"model": str(source)}]          # moved or deleted since: the name is what is left
-    earlier = meta.get("parents") or lineage(Path(source).parent)
-    return earlier + [{"model": str(source), "step": meta.get("step"), "train_seconds": meta.get("train_seconds"),
-                       "machine": meta.get("machine")}]
 
 
 def _rows(path: Path | None) -> list[tuple[int | None, str]]:
@@ -54,7 +40,7 @@ def export_run(run: str | Path, out: str | Path, last: bool = False) -> Path:
     keep = (meta.get("sample_net", "G"), "D")
     slim = {k: v for k, v in tensors.items() if k.split(".", 1)[0] in keep}
     meta = {k: v for k, v in meta.items() if k != "optimizer_groups"}
-    parents = lineage(run)
+    parents = run_parents(run)
     if parents:
         meta["parents"] = parents
     parent = Path(parents[-1]["model"]).parent if parents else None

@@ -157,6 +157,12 @@ def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_o
     card = write_card(shipped, "test machine")
     assert card["train_minutes"] == round((parent["train_seconds"] + meta["train_seconds"]) / 60, 1)
     assert ", then " in card["summary"] and "`--init-from`" in (shipped / "card.md").read_text()
+    fork.steps = 9                 # on after its export replaced the file it started from: the same parent
+    Trainer(fork).run()
+    meta = read_meta(export_run(fork.out, shipped, last=True))
+    assert [p["step"] for p in meta["parents"]] == [4] and meta["step"] == 9
+    steps = [json.loads(line)["step"] for line in (shipped / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 10))
 
 
 def test_too_few_samples_for_a_point_is_refused_before_training(tiny_cfg):

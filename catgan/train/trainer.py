@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
+from catgan.catalogue import lineage, read_json
 from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
 from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
@@ -331,11 +332,15 @@ class Trainer:
         old_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             resumed = self.resume()
-            if not resumed and cfg.init_from:
-                self.init_weights(cfg.init_from)
+            if resumed:               # where it came from, as recorded when it started
+                parents = read_json(self.out / "config.json").get("parents")
+            else:
+                parents = lineage(cfg.init_from) if cfg.init_from else None
+                if cfg.init_from:
+                    self.init_weights(cfg.init_from)
             if self.dist.main:
                 atomic_write_json(self.out / "config.json", {**asdict(cfg), "model_config": self.model_cfg,
-                                                             "machine": self.machine,
+                                                             "machine": self.machine, "parents": parents,
                                                              "resumed_from": self.step if resumed else None})
             return self._loop()
         except TrainingFailed as e:
