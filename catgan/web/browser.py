@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,5 +68,9 @@ def serve_app(env: dict, log_path: str | Path):
                 raise RuntimeError(f"streamlit did not start; see {log_path}")
             yield url
         finally:
-            os.killpg(server.pid, 15)
-            server.wait(timeout=30)
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:     # a page's background work held it up: end it
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
