@@ -300,15 +300,16 @@ class PGWGAN(Family):
         if all(k not in state or state[k].shape == v.shape for k, v in fresh.items()):
             return state
         first = "conv0.weight" if name != "D" else "final_conv.weight"
-        if state[first].shape != fresh[first].shape:
+        if first in state and state[first].shape != fresh[first].shape:
             raise ValueError("the 4x4 level's channels cannot change in a run started from another model; "
                              "widen only the levels above it")
         out = {}
         for key, new in fresh.items():
             old = state.get(key)
-            if old is None or old.shape == new.shape:     # missing: load_state_dict names it
-                if old is not None:
-                    out[key] = old
+            if old is None:
+                continue                                  # load_state_dict names what is missing
+            if old.shape == new.shape:
+                out[key] = old
                 continue
             if old.dim() != new.dim() or any(o > n for o, n in zip(old.shape, new.shape)):
                 raise ValueError(f"{key}: {tuple(old.shape)} -> {tuple(new.shape)}; channels can only widen")

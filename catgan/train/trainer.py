@@ -332,12 +332,11 @@ class Trainer:
         old_handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             resumed = self.resume()
-            if resumed:               # where it came from, as recorded when it started
-                parents = read_json(self.out / "config.json").get("parents")
-            else:
-                parents = lineage(cfg.init_from) if cfg.init_from else None
-                if cfg.init_from:
-                    self.init_weights(cfg.init_from)
+            if not resumed and cfg.init_from:
+                self.init_weights(cfg.init_from)
+            # where it came from, recorded when it started (a resumed run keeps that record)
+            parents = (read_json(self.out / "config.json").get("parents") if resumed
+                       else lineage(cfg.init_from) if cfg.init_from else None)
             if self.dist.main:
                 atomic_write_json(self.out / "config.json", {**asdict(cfg), "model_config": self.model_cfg,
                                                              "machine": self.machine, "parents": parents,
