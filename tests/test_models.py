@@ -80,6 +80,24 @@ def test_pgwgan_upsampling_conv_is_nearest_upsampling_then_the_3x3_conv():
     assert torch.allclose(conv(x), want, atol=1e-5)
 
 
+def test_pgwgan_draws_the_same_in_place_without_gradients_and_leaves_the_latents_alone():
+    from catgan.models.pgwgan import pixel_norm
+    fam = get_family("pgwgan")
+    G = fam.Generator(**fam.config("cpu", resolution=32, **TINY["pgwgan"]))
+    z = torch.randn(3, 128, requires_grad=True)
+    with_grad = G(z)
+    z_before = z.detach().clone()
+    with torch.no_grad():
+        assert torch.allclose(G(z), with_grad, atol=1e-5)
+        assert torch.equal(z, z_before)
+    x = torch.randn(2, 5, 3, 3, requires_grad=True)
+    rms = lambda v: v * torch.rsqrt(v.pow(2).mean(dim=1, keepdim=True) + 1e-8)  # noqa: E731
+    w = torch.randn(2, 5, 3, 3)
+    want, = torch.autograd.grad((rms(x) * w).sum(), x)
+    got, = torch.autograd.grad((pixel_norm(x) * w).sum(), x)
+    assert torch.allclose(pixel_norm(x), rms(x), atol=1e-6) and torch.allclose(got, want, atol=1e-5)
+
+
 def test_pgwgan_fade_blends_low_and_high_resolution():
     fam = get_family("pgwgan")
     G = fam.Generator(**fam.config("cpu", resolution=32, **TINY["pgwgan"]))
