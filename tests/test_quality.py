@@ -137,7 +137,9 @@ def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_o
     (step, minutes), the logs run from the parent's first step to the fork's last without repeats, and the
     card counts both stretches of training."""
     import json
+    import shutil
     from catgan.card import write_card
+    from catgan.catalogue import lineage
     from catgan.export import export_run
     from catgan.train.checkpoint import read_meta
     from catgan.train.trainer import Trainer
@@ -163,6 +165,8 @@ def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_o
     assert [p["step"] for p in meta["parents"]] == [4] and meta["step"] == 9
     steps = [json.loads(line)["step"] for line in (shipped / "metrics.jsonl").read_text().splitlines()]
     assert steps == list(range(1, 10))
+    copied = shutil.copy(Path(fork.out) / "checkpoint.safetensors", tmp_path / "copied.safetensors")
+    assert [p.get("step") for p in lineage(copied)] == [4, 9]      # a checkpoint copied out keeps its parent
 
 
 def test_too_few_samples_for_a_point_is_refused_before_training(tiny_cfg):

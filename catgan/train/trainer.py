@@ -183,6 +183,7 @@ class Trainer:
         self.quality = (QualityHook(self.out, dataset, self.model_cfg["latent_dim"], self.eval_kimg, cfg.eval_n,
                                     cfg.eval_space) if self.eval_kimg and self.dist.main else None)
         self.stop_requested, self.stop_reason = False, None
+        self.parents = None                 # the models this run started from (set when it starts)
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
 
     def _saved_config(self) -> dict | None:
@@ -221,7 +222,8 @@ class Trainer:
                 "images_seen": self.step * self.model_cfg["batch"] * self.dist.world, "seed": self.cfg.seed,
                 "bf16": self.precision.bf16, "machine": self.machine,
                 "world_size": self.dist.world, "sample_net": self.family.sample_net,
-                "sample_kwargs": self.family.sample_kwargs(), "state": self.family.extra_state()}
+                "sample_kwargs": self.family.sample_kwargs(), "state": self.family.extra_state(),
+                **({"parents": self.parents} if self.parents else {})}   # lineage survives a copied checkpoint
 
     def save(self):
         if not self.dist.main:
@@ -335,11 +337,11 @@ class Trainer:
             if not resumed and cfg.init_from:
                 self.init_weights(cfg.init_from)
             # where it came from, recorded when it started (a resumed run keeps that record)
-            parents = (read_json(self.out / "config.json").get("parents") if resumed
-                       else lineage(cfg.init_from) if cfg.init_from else None)
+            self.parents = (read_json(self.out / "config.json").get("parents") if resumed
+                            else lineage(cfg.init_from) if cfg.init_from else None)
             if self.dist.main:
                 atomic_write_json(self.out / "config.json", {**asdict(cfg), "model_config": self.model_cfg,
-                                                             "machine": self.machine, "parents": parents,
+                                                             "machine": self.machine, "parents": self.parents,
                                                              "resumed_from": self.step if resumed else None})
             return self._loop()
         except TrainingFailed as e:
