@@ -164,6 +164,9 @@ def test_a_run_started_from_another_models_weights(model, tiny_cfg, tmp_path):
                         overrides={**TINY[model], "channels": [16, 16, 12, 12]})
         assert train(wide)["step"] == 6
         assert read_meta(Path(wide.out) / CHECKPOINT)["config"]["channels"] == [16, 16, 12, 12]
+    with pytest.raises(ValueError, match="past --steps 3"):       # before it makes a folder
+        train(tiny_cfg(model, out="short", steps=3, init_from=str(slim)))
+    assert not (tmp_path / "short").exists()
     other = next(m for m in FAMILIES if m != model)
     with pytest.raises(ValueError, match=f"is a {model} model"):
         train(tiny_cfg(other, out="other", steps=4, init_from=str(slim)))

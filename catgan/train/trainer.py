@@ -204,6 +204,10 @@ class Trainer:
             raise ValueError(f"--init-from {self.cfg.init_from} is a {meta.get('family')} model at "
                              f"{meta.get('resolution')} px; this run trains {self.cfg.model} at "
                              f"{self.cfg.resolution} px: choose a matching model, or --model/--resolution")
+        if int(meta.get("step", 0)) > self.cfg.steps:
+            raise ValueError(f"--init-from {self.cfg.init_from} is at step {meta['step']:,}, past --steps "
+                             f"{self.cfg.steps:,}: its steps carry on, so --steps (like --kimg) counts from its "
+                             "first step; pass a larger --steps, e.g. --steps 100000000 with --minutes or --kimg")
         explicit = {"batch": self.cfg.batch, "lr": self.cfg.lr, **self.cfg.overrides}
         return {**meta["config"], **{k: v for k, v in explicit.items() if v is not None}}
 
