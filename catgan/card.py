@@ -74,7 +74,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              f"- trained: {steps:,} steps, {card['images_seen']:,} images, {when_where} "
              f"(median {_fmt(card['images_per_s_median'])} images/s)",
              *[f"- started from `{p['model']}` at step {p.get('step') or 0:,} (`--init-from`)" for p in meta.get("parents", [])],
-             f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"]), "", "## Quality", "",
+             f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"], steps), "", "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
              *_ladder_table(card["ladders"]), "",
@@ -88,13 +88,15 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     return card
 
 
-def _quiz_line(takes: list[dict]) -> list[str]:
-    """The latest blind quiz (scripts/blind_quiz.py) as a line for the card, if one was taken."""
+def _quiz_line(takes: list[dict], step: int) -> list[str]:
+    """The latest blind quiz (scripts/blind_quiz.py) as a line for the card, if one was taken, and whether
+    it was of another model in this folder (takes before the quiz kept the step cannot tell)."""
     if not takes:
         return []
     t = takes[-1]
+    other = "" if t.get("step") in (None, step) else f", of the model at step {t['step']:,}: take it again"
     return [f"- blind quiz (rows of five training images and one sample, answers kept apart; "
-            f"`scripts/blind_quiz.py`): the fake found in {t['found']} of {t['rows']} rows on {t['date']}"]
+            f"`scripts/blind_quiz.py`): the fake found in {t['found']} of {t['rows']} rows on {t['date']}{other}"]
 
 
 def chosen_step(meta: dict, quality: list[dict]) -> str:

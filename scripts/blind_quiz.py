@@ -41,7 +41,7 @@ def write_quiz(model: Path, out: Path, rows: int, first: int) -> dict:
         row.insert(r.fake_position, fake)
         tiles += row
     atomic_write_bytes(out / "rows.png", media.grid_png(np.stack(tiles), cols=quiz.ROW, scale=2))
-    key = {"model": str(model), "rows": rows, "first_round": first,
+    key = {"model": str(model), "step": g.meta.get("step"), "rows": rows, "first_round": first,
            "fake_positions": [r.fake_position + 1 for r in rounds], "fake_seeds": [r.fake_seed for r in rounds]}
     atomic_write_json(out / "key.json", key)
     return {"png": str(out / "rows.png"), "key": str(out / "key.json")}
@@ -53,7 +53,7 @@ def score(out: Path, picks: str) -> dict:
     if len(chosen) != key["rows"] or not all(1 <= p <= quiz.ROW for p in chosen):
         raise SystemExit(f"give {key['rows']} picks, each a position 1-{quiz.ROW}, separated by commas")
     found = sum(p == f for p, f in zip(chosen, key["fake_positions"]))
-    result = {"model": key["model"], "found": found, "rows": key["rows"], "fakes": key["fake_positions"],
+    result = {"model": key["model"], "step": key.get("step"), "found": found, "rows": key["rows"], "fakes": key["fake_positions"],
               "first_round": key["first_round"], "date": datetime.date.today().isoformat()}
     record = Path(key["model"]).parent / QUIZ_FILE
     atomic_write_json(record, {"takes": read_json(record).get("takes", []) + [result]})

@@ -221,7 +221,12 @@ def test_the_blind_quiz_keeps_its_answers_apart_and_its_score_reaches_the_card(t
     takes = json.loads((folder / "blind_quiz.json").read_text())["takes"]
     assert [t["found"] for t in takes] == [3]                      # the refused score was not kept
     write_card(folder, "test machine")
-    assert "the fake found in 3 of 4 rows" in (folder / "card.md").read_text()
+    step = json.loads((folder / "card.json").read_text())["steps"]
+    assert scored["step"] == step and "the fake found in 3 of 4 rows on" in (folder / "card.md").read_text()
+    assert "take it again" not in (folder / "card.md").read_text()
+    (folder / "blind_quiz.json").write_text(json.dumps({"takes": [{**takes[0], "step": step + 1}]}))
+    write_card(folder, "test machine")              # a take of the model this one replaced
+    assert f"of the model at step {step + 1:,}: take it again" in (folder / "card.md").read_text()
 
 
 def test_card_tables_follow_a_growing_gans_log():
