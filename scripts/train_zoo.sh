@@ -14,20 +14,27 @@ declare -A ARGS=(
   # until step 6,006, where the lazy-penalty pilot forked off and continued (the preset now does that)
   [pgwgan-stickers64]="--model pgwgan --steps 15912 --sample-every 1000 --checkpoint-every 500"
 )
+# then stages, each on from the previous stage's exported G_ema and D with fresh Adam (`|` between stages;
+# every stage but the last exports its last checkpoint, the last stage its best quality point)
+WIDE='--set channels=[128,128,64,32,32]'
 declare -A THEN=(
-  # then a longer 64 px stable phase: on from the exported G_ema and D with fresh Adam, to 0.7 M images,
-  # keeping the best quality point (shipped: 0.68 M images, 231 training minutes on one AVX2 thread)
-  [pgwgan-stickers64]="--model pgwgan --init-from checkpoints/pgwgan-stickers64/model.safetensors --kimg 700 --steps 100000000 --eval-kimg 20"
+  # a longer 64 px stable phase to step 18,597 (0.60 M images); then the 32 and 64 px levels widened to
+  # 32 channels (fit_weights: the same images at the fork) to step 20,013; then at half the lr to 0.70 M
+  # images, keeping the best quality point. Shipped: 0.68 M images, one AVX2 thread (the card's stretches)
+  [pgwgan-stickers64]="--steps 18597 | $WIDE --steps 20013 | --lr 0.0005 --kimg 700 --steps 100000000"
 )
 for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   # shellcheck disable=SC2086
   $PY -m catgan train --sample-every 250 --checkpoint-every 250 ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" \
       --out "runs/zoo-$name"
   $PY -m catgan export "runs/zoo-$name" --out "checkpoints/$name"
-  if [[ -n "${THEN[$name]:-}" ]]; then
+  IFS='|' read -ra stages <<< "${THEN[$name]:-}"
+  for i in "${!stages[@]}"; do
+    last=$([[ $i -lt $((${#stages[@]} - 1)) ]] && echo --last || true)
     # shellcheck disable=SC2086
-    $PY -m catgan train ${THEN[$name]} --data stickers --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" \
-        --out "runs/zoo-$name-then"
-    $PY -m catgan export "runs/zoo-$name-then" --out "checkpoints/$name"
-  fi
+    $PY -m catgan train $(grep -o -- "--model [a-z]*" <<< "${ARGS[$name]}") --init-from "checkpoints/$name/model.safetensors" ${stages[$i]} --eval-kimg 20 \
+        --data stickers --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" --out "runs/zoo-$name-then$i"
+    # shellcheck disable=SC2086
+    $PY -m catgan export "runs/zoo-$name-then$i" --out "checkpoints/$name" $last
+  done
 done
