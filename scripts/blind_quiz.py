@@ -53,8 +53,9 @@ def score(out: Path, picks: str) -> dict:
     if len(chosen) != key["rows"] or not all(1 <= p <= quiz.ROW for p in chosen):
         raise SystemExit(f"give {key['rows']} picks, each a position 1-{quiz.ROW}, separated by commas")
     found = sum(p == f for p, f in zip(chosen, key["fake_positions"]))
-    result = {"model": key["model"], "step": key.get("step"), "found": found, "rows": key["rows"], "fakes": key["fake_positions"],
-              "first_round": key["first_round"], "date": datetime.date.today().isoformat()}
+    result = {"model": key["model"], "step": key.get("step"), "found": found, "rows": key["rows"],
+              "fakes": key["fake_positions"], "first_round": key["first_round"],
+              "date": datetime.date.today().isoformat()}
     record = Path(key["model"]).parent / QUIZ_FILE
     atomic_write_json(record, {"takes": read_json(record).get("takes", []) + [result]})
     return result

@@ -32,8 +32,9 @@ for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   for i in "${!stages[@]}"; do
     last=$([[ $i -lt $((${#stages[@]} - 1)) ]] && echo --last || true)
     # shellcheck disable=SC2086
-    $PY -m catgan train $(grep -o -- "--model [a-z]*" <<< "${ARGS[$name]}") --init-from "checkpoints/$name/model.safetensors" ${stages[$i]} --eval-kimg 20 \
-        --data stickers --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" --out "runs/zoo-$name-then$i"
+    $PY -m catgan train $(grep -o -- "--model [a-z]*" <<< "${ARGS[$name]}") ${stages[$i]} \
+        --init-from "checkpoints/$name/model.safetensors" --eval-kimg 20 --data stickers --resolution 64 \
+        --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" --out "runs/zoo-$name-then$i"
     # shellcheck disable=SC2086
     $PY -m catgan export "runs/zoo-$name-then$i" --out "checkpoints/$name" $last
   done
