@@ -55,7 +55,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "images_per_s_median": float(sorted(ips)[len(ips) // 2]) if ips else None, "machine": trained_on,
             "command": TRAIN_COMMANDS.get(folder.name, "catgan train ..."),
             "quality": rep.row(folder.name, report) if report.get("spaces") else {},
-            "ladders": rep.ladders(report), "labels": {k: v for k, v in report.get("labels", {}).items()
+            "ladders": rep.ladders(report), "detect_ladder": rep.detect_ladder(report),
+            "detectability": rep.machine_line(report), "labels": {k: v for k, v in report.get("labels", {}).items()
                                                        if k != "histograms"},
             "memorisation": report.get("memorisation"), "pilots": read_json(folder / "pilots.json"),
             "blind_quiz": read_json(folder / "blind_quiz.json").get("takes", []),
@@ -76,6 +77,11 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              *[f"- started from `{p['model']}` at step {p.get('step') or 0:,} (`--init-from`)" for p in meta.get("parents", [])],
              f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"], steps), "", "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
+             *(["## Fake detectability", "", card["detectability"], "",
+                *_md_table(["ladder rung", "detectability", "±"],
+                           [[k, _fmt(v["detectability"]), _fmt(v["±"])] for k, v in card["detect_ladder"].items()]),
+                "", "The most detectable samples and where the classifier looks: `detectable.png`.", ""]
+               if card["detectability"] else []),
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
              *_ladder_table(card["ladders"]), "",
              *_rows_section("Training curves", {"how": CURVES_HOW, "rows": training_curve(metrics, g.family, batch)}),
@@ -198,7 +204,7 @@ def _ladder_table(ladders: dict) -> list[str]:
 
 def quality_markdown() -> str:
     """The README's table of shipped models in the robust space, then each space's ladder."""
-    cols = ["on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
+    cols = ["detectability", "on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
             "sticker density", "detail hf", "memorised", "efficientnet fd"]
     rows, ladders = [], {}
     for e in [m for m in list_models() if m.kind == "shipped"]:

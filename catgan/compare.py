@@ -10,11 +10,12 @@ from pathlib import Path
 
 from catgan.runs import best_row, read_quality, sample_grids
 
-CURVE_METRICS = {"fd": "FD (lower is better)", "coverage": "coverage", "mode_coverage": "pose×item coverage",
+CURVE_METRICS = {"detectability": "detectability (0.5 is chance)", "fd": "FD (lower is better)",
+                 "coverage": "coverage", "mode_coverage": "pose×item coverage",
                  "hf": "detail hf (0 is real, below blurrier)"}
 # shipped models' curve.json (scripts/fd_curve.py) name the same figures differently
-_SHIPPED_KEYS = {"fd": "sticker fd", "coverage": "sticker coverage", "mode_coverage": "pose×item coverage",
-                 "hf": "detail hf"}
+_SHIPPED_KEYS = {"detectability": "detectability", "fd": "sticker fd", "coverage": "sticker coverage",
+                 "mode_coverage": "pose×item coverage", "hf": "detail hf"}
 
 
 def run_label(run: Path, root: Path) -> str:

@@ -150,7 +150,29 @@ def read_quality(run: str | Path) -> list[dict]:
     return rows
 
 
+def better(new: dict, old: dict | None) -> bool:
+    """Whether a quality point should replace the kept one. Where both carry detectability
+    (catgan.audit.detect): the less detectable, unless the two are within a standard error, when the
+    lower FD decides; so a blurrier point, which an FD blind to blur may prefer, wins only when the
+    detector cannot tell it apart. A point with detectability displaces one without, never the other
+    way; points without it (runs from before it) compare by FD alone."""
+    if not np.isfinite(new["fd"]):
+        return False
+    if old is None:
+        return True
+    nd, od = new.get("detectability"), old.get("detectability")
+    if nd is None or od is None:
+        return od is None and (nd is not None or new["fd"] < old["fd"])
+    if abs(nd - od) <= max(new.get("detect_stderr", 0.0), old.get("detect_stderr", 0.0)):
+        return new["fd"] < old["fd"]
+    return nd < od
+
+
 def best_row(rows: list[dict]) -> dict | None:
-    """The point with the lowest finite FD (the earliest of equals)."""
-    finite = [r for r in rows if np.isfinite(r["fd"])]
-    return min(finite, key=lambda r: (r["fd"], r["step"])) if finite else None
+    """The kept point: each point in turn replaces the kept one when it is better (see `better`), as
+    the trainer did when it saved that point's weights."""
+    best = None
+    for r in rows:
+        if better(r, best):
+            best = r
+    return best

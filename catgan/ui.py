@@ -273,8 +273,11 @@ def run_quality(run, name: str) -> dict | None:
         space = quality[-1]["space"]
         st.caption(f"**Quality** in the {space} space ({quality[-1]['n']} samples a point"
                    + ("; this data has no label heads, so the general space" if space == "efficientnet" else "")
-                   + f"). Best so far: **FD {best['fd']:.2f} at step {best['step']:,}** "
-                   f"({best['images'] / 1000:,.0f} k images, the diamond); the model dropdown and export use it.")
+                   + "). Best so far: **"
+                   + (f"detectability {best['detectability']:.3f}, " if "detectability" in best else "")
+                   + f"FD {best['fd']:.2f} at step {best['step']:,}** ({best['images'] / 1000:,.0f} k images, the "
+                   "diamond; the least detectable point, the lower FD among those within a standard error); "
+                   "the model dropdown and export use it.")
         points = compare.curve_points(name, quality)
         for col, metric in zip(st.columns(len(compare.CURVE_METRICS)), compare.CURVE_METRICS):
             with col:

@@ -179,6 +179,30 @@ def test_real_or_fake_quiz_counts_answers_and_keeps_them(app, page, browser):
     other.context.close()
 
 
+def test_report_card_shows_the_most_detectable_samples_with_their_heat_maps(app, page):
+    from catgan.audit.detect import Protocol
+    from catgan.audit.evaluate import DETECTABLE_FILE, EVAL_FILE, evaluate
+    folder = app["root"] / "ck" / "tiny-dcgan"
+    evaluate(folder / "model.safetensors", n=45, memorisation_n=10, progress=False,
+             protocol=Protocol(steps=5, n_train=30, n_test=15, seeds=(0, 1)))
+    try:
+        page.goto(f"{app['url']}/Report_card")
+        idle(page)
+        page.get_by_text("Fake detectability: where the fakes give themselves away").wait_for()
+        page.get_by_text("tiny-dcgan: A fresh classifier tells", exact=False).wait_for()
+        heat = page.locator("[data-testid='stImage'] img").last
+        heat.wait_for()
+        assert page.evaluate("img => img.complete && img.naturalWidth > 0", heat.element_handle())
+        link = page.get_by_role("link", name="seed 1000", exact=False).first
+        assert "Latent_sliders?model=tiny-dcgan&base=1000" in link.get_attribute("href")
+        page.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")
+        idle(page)
+        page.get_by_text("A classifier tells its samples from real", exact=False).first.wait_for()
+    finally:
+        (folder / EVAL_FILE).unlink()
+        (folder / DETECTABLE_FILE).unlink()
+
+
 def test_touring_the_sidebar_carries_no_value_a_page_cannot_take(app, page):
     """Every sidebar page in order and back, from Home with 64 samples and the sliders' base scale 8 in the
     URL: no page breaks, none refuses a carried value (that would mean one key, two meanings), and the

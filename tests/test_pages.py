@@ -223,12 +223,18 @@ def test_failure_gallery_shows_the_rest_while_its_collapse_check_waits_for_the_i
 
 
 def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
+    from catgan.audit.detect import Protocol
     from catgan.audit.evaluate import evaluate
-    evaluate(zoo / "ck" / "tiny" / "model.safetensors", n=20, memorisation_n=10, progress=False)
+    evaluate(zoo / "ck" / "tiny" / "model.safetensors", n=30, memorisation_n=10, progress=False,
+             protocol=Protocol(steps=5, n_train=20, n_test=10, seeds=(0, 1)))
     try:
         at = run("views/Report_card.py")
         assert not at.exception
-        df, ladders = at.dataframe[0].value, at.dataframe[1].value
+        df, ladders, detect_ladder = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
+        assert 0 <= df.loc["tiny", "detectability"] <= 1 and df.loc["tiny", "detectability ±"] > 0
+        assert list(detect_ladder.index) == ["real vs real", "blur 0.5 px", "blur 1 px", "noise 3/255", "JPEG 90"]
+        assert len(images(at)) == 1                                  # the most detectable samples' heat maps
+        assert "seed 1000" in " ".join(m.value for m in at.markdown)   # each opens in the explorer
         assert df.loc["tiny", "sticker fd"] > 0 and df.loc["tiny", "efficientnet fd"] > 0
         assert 0 <= df.loc["tiny", "pose×item coverage"] <= 1
         assert list(ladders.index) == ["sticker", "efficientnet", "detail hf"]
@@ -237,6 +243,7 @@ def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
         assert "detail hf" in df.columns
     finally:
         (zoo / "ck" / "tiny" / "eval.json").unlink()
+        (zoo / "ck" / "tiny" / "detectable.png").unlink(missing_ok=True)
 
 
 def test_quiz_reveals_the_fakes_and_counts_what_was_found(zoo):

@@ -4,8 +4,10 @@ import secrets
 import numpy as np
 import streamlit as st
 
-from catgan import media, ui
+from catgan import catalogue, media, ui
 from catgan.audit import quiz
+from catgan.audit import report as rep
+from catgan.audit.evaluate import EVAL_FILE
 from catgan.audit.neighbors import nearest_by_pixels
 
 ROWS = 4
@@ -55,10 +57,17 @@ if c2.button("New rows"):
     st.rerun()
 
 d = quiz.detection(entry.name)
+people, machine = st.columns(2)
 if d["rounds"]:
-    st.metric(f"Fakes found for {entry.name}", f"{d['rate']:.0%}",
-              help=f"{d['found']} of {d['rounds']} rows; 95% interval {d['low']:.0%}–{d['high']:.0%}; "
+    people.metric(f"People find {entry.name}'s fakes", f"{d['rate']:.0%}",
+                  help=f"{d['found']} of {d['rounds']} rows; 95% interval {d['low']:.0%}–{d['high']:.0%}; "
+                       f"chance {d['chance']:.0%}")
+    people.caption(f"{d['found']} of {d['rounds']} rows · 95% interval {d['low']:.0%}–{d['high']:.0%} · "
                    f"chance {d['chance']:.0%}")
-    st.caption(f"{d['found']} of {d['rounds']} rows · 95% interval {d['low']:.0%}–{d['high']:.0%} · "
-               f"chance {d['chance']:.0%}")
+report = catalogue.read_json(entry.folder / EVAL_FILE)
+if rep.machine_line(report):
+    det = report["detect"]
+    machine.metric("A classifier tells its samples from real", f"{det['detectability']:.0%}",
+                   help="One image at a time, against held-out real images; 50% is chance (Report card)")
+    machine.caption(rep.machine_line(report))
 ui.link_notice()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from catgan import catalogue, jobs, ui
 from catgan.audit import report as rep
-from catgan.audit.evaluate import EVAL_FILE
+from catgan.audit.evaluate import DETECTABLE_FILE, EVAL_FILE
 
 ui.page_config("Report card")
 st.title("Report card")
@@ -14,20 +14,25 @@ st.write("Numbers are only comparable within one feature space, and every column
          "weights (any data; not comparable with Inception FIDs published elsewhere). Read a model's FD "
          "against its space's ladder: real images, then real images made slightly worse. Both spaces are blind to "
          "blur by design, so **detail hf** reads fine detail from the power spectrum instead: 0 is the real "
-         "images' high-frequency power, below 0 blurrier (blur 1 px is about -1.6), above 0 noisier.")
+         "images' high-frequency power, below 0 blurrier (blur 1 px is about -1.6), above 0 noisier. "
+         "**detectability** is what people see: a fresh classifier learns the real images against the model's "
+         "samples at full resolution, both sides randomly blurred up to 1 px and noised up to 4/255 so it is "
+         "blind to what a person cannot see; its accuracy on held-out images (0.5: cannot tell) reads against "
+         "its own ladder.")
 
-rows, floors, missing = {}, {}, []
+rows, floors, reports, missing = {}, {}, {}, []
 for entry in ui.models():
     report = catalogue.read_json(entry.folder / EVAL_FILE)
     if not report.get("spaces"):
         missing.append(entry)
         continue
-    rows[entry.name] = rep.row(entry.name, report)
+    rows[entry.name], reports[entry.name] = rep.row(entry.name, report), (entry, report)
     floors.setdefault(report.get("dataset"), rep.ladders(report))
 
 if rows:
     table = pd.DataFrame.from_dict(rows, orient="index")
-    lead = ["on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
+    lead = ["detectability", "detectability ±", "detectability on its ladder", "on the ladder", "sticker fd",
+            "pose×item coverage", "KL(real‖gen)", "sticker coverage",
             "sticker density", "detail hf", "memorised", "people find the fake", "quiz rows"]
     table = table[[c for c in lead if c in table] + [c for c in table if c not in lead]]
     st.dataframe(table.style.format(precision=3, na_rep="–"), width="stretch")
@@ -42,6 +47,26 @@ if rows:
     st.subheader(f"{fd_col} (lower is better)")
     st.bar_chart(table[fd_col])
     st.caption("The quiz column is filled by people on the Real or fake? page; chance is 1 in 6.")
+    st.subheader("Fake detectability: where the fakes give themselves away")
+    ladder = next((rep.detect_ladder(r) for _, r in reports.values() if rep.detect_ladder(r)), None)
+    if ladder:
+        st.caption("The ladder: real images against other real images, and against real images made slightly "
+                   "worse, judged the same way (± one standard error over three fits).")
+        st.dataframe(pd.DataFrame.from_dict(ladder, orient="index").style.format(precision=3, na_rep="–"))
+    for entry, report in reports.values():
+        det = report.get("detect", {})
+        if "most_detectable" not in det:
+            st.caption(f"{entry.name}: {det.get('skipped', 'detectability not measured')}")
+            continue
+        st.markdown(f"**{entry.name}**: {rep.machine_line(report)}")
+        tells = ", ".join(f"{part} {n}" for part, n in det["tells"].items() if n)
+        st.caption(f"Its most detectable samples (top), and where the classifier looks (red, below). The part "
+                   f"their heat falls on most, against its area: {tells}.")
+        heat = entry.folder / DETECTABLE_FILE
+        if heat.exists():
+            st.image(str(heat), output_format="PNG")
+        st.markdown(" · ".join(f"{ui.explorer_link(entry.name, t['seed'])} {t['tell']}"
+                               for t in det["most_detectable"]))
 else:
     st.info("No model has been evaluated yet.")
 

@@ -26,6 +26,18 @@ def cmd_eval(a):
     return report
 
 
+def cmd_detect(a):
+    from catgan.audit.evaluate import detect_model
+    r = detect_model(a.checkpoint, a.data, a.eval_json, progress=not a.json)
+    if a.json:
+        return r
+    print(f"{a.checkpoint}: detectability {r['detectability']:.3f} ± {r['stderr']:.3f} (AUC {r['auc']:.3f}), "
+          f"{r['on_ladder']}")
+    print("ladder: " + ", ".join(f"{k} {v:.3f}" for k, v in r["ladder"].items()))
+    print("most detectable seeds: " + ", ".join(f"{t['seed']} ({t['tell']})" for t in r["most_detectable"]))
+    return None
+
+
 def cmd_train_space(a):
     from catgan.audit.sticker_space import train_space
     from catgan.audit.sticker_space import WEIGHTS
@@ -50,6 +62,14 @@ def add_audit_commands(sub):
     e.add_argument("--spaces", nargs="+", choices=["sticker", "efficientnet"],
                    help="only these feature spaces (default: every space that applies to the dataset)")
     e.set_defaults(fn=cmd_eval)
+
+    d = sub.add_parser("detect", help="fake detectability: how well a fresh classifier tells the model's samples "
+                                       "from real images, with its ladder and the most detectable samples")
+    d.add_argument("checkpoint")
+    d.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
+    d.add_argument("--json", action="store_true", help="print the result as JSON")
+    d.add_argument("--eval-json", help="the eval report to add it to (default: eval.json beside the model)")
+    d.set_defaults(fn=cmd_detect)
 
     t = sub.add_parser("train-space", help="retrain the sticker space (the noise-robust feature space) from scratch")
     t.add_argument("--out", default=None, help="where to write the weights (default: the shipped file)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from catgan.audit import degrade, spectrum
+from catgan.audit import degrade, detect, spectrum, tells
 from catgan.audit.failures import seed_latents
 from catgan.audit.metrics import fid, kid, prdc
 from catgan.audit.modes import label_measures
@@ -23,12 +23,15 @@ from catgan.audit.neighbors import build_index, memorisation_rate
 from catgan.audit.spaces import FeatureSpace, dataset_features, dataset_key, rho, spaces_for
 from catgan.data.dataset import Dataset, cache_root, dataset_for, resolve_dataset
 from catgan.generator import load_generator
-from catgan.io import atomic_write_json
+from catgan.io import atomic_write_bytes, atomic_write_json
+from catgan.media import grid_png
 
 EVAL_FILE = "eval.json"
 EVAL_SEED = 1_000_000       # generated samples use seeds EVAL_SEED, EVAL_SEED + 1, ...
 K = 5                       # neighbours for precision, recall, density, coverage and rho
 RHO_N = 1000                # real images the nuisance diagnostic moves
+DETECTABLE_FILE = "detectable.png"    # the most detectable samples beside their heat maps
+DETECTABLE_K = 8
 
 
 def split(ds: Dataset, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +81,68 @@ def detail(ds: Dataset, images: np.ndarray, n: int) -> dict:
             "ladder": {k: spectrum.spectral_gap(real, spectrum.radial_log_power(v))["hf"] for k, v in rungs.items()}}
 
 
+def detect_ladder(ds: Dataset, p: detect.Protocol = detect.Protocol(), progress: bool = True) -> dict:
+    """The dataset's detectability ladder (detect.ladder), cached per dataset and protocol."""
+    path = cache_root() / "features" / f"detect-ladder-{ds.fingerprint}-{p.key()}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        pass
+    out = detect.ladder(np.asarray(ds.images), p, progress=progress)
+    atomic_write_json(path, out)
+    return out
+
+
+def detect_report(ds: Dataset, images: np.ndarray, png: Path | None = None, progress: bool = True,
+                  p: detect.Protocol = detect.Protocol()) -> dict:
+    """How detectable a model's samples (seeds EVAL_SEED, EVAL_SEED + 1, ...) are, read against the
+    ladder; its most detectable held-out samples with what gives them away, their heat maps as a PNG
+    (row 1 the samples, row 2 where the detector looks) when `png` is given."""
+    judged, _ = detect.real_halves(np.asarray(ds.images), p)
+    need = p.n_train + p.n_test
+    if len(images) < need:
+        raise ValueError(f"detectability needs {need} samples; got {len(images)} (use --n {need} or more)")
+    result = detect.detectability(judged, images[:need], p, keep_folds=True)
+    folds = result.pop("_folds")
+    ladder = detect_ladder(ds, p, progress)
+    fold = folds[0]
+    worst = np.argsort(fold.fake_scores)[:DETECTABLE_K]          # the most confidently fake, held out
+    index = fold.fake_index[worst]
+    maps, colour = tells.heat(fold.net, images[index])
+    named = tells.name_tells(maps, images[index])
+    result.update(ladder={k: v["detectability"] for k, v in ladder.items()},
+                  ladder_stderr={k: v["stderr"] for k, v in ladder.items()},
+                  on_ladder=detect.ladder_position(result["detectability"], ladder),
+                  most_detectable=[{"seed": EVAL_SEED + int(i), "logit": round(float(fold.fake_scores[w]), 2),
+                                    **t, "colour": round(float(c), 3)}
+                                   for i, w, t, c in zip(index, worst, named, colour)],
+                  tells={part: sum(t["tell"] == part for t in named) for part in tells.PARTS})
+    if png is not None:
+        overlays = np.stack([tells.overlay(im, m) for im, m in zip(images[index], maps)])
+        atomic_write_bytes(png, grid_png(np.concatenate([images[index], overlays]), cols=len(index), scale=2))
+    return result
+
+
+def detect_model(checkpoint: str | Path, data: str | None = None, out: str | Path | None = None,
+                 progress: bool = True, p: detect.Protocol = detect.Protocol()) -> dict:
+    """`catgan detect`: the model's detectability, written into its eval.json (the rest kept) and
+    its heat maps beside it."""
+    g = load_generator(checkpoint)
+    ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
+    images = generate(g, p.n_train + p.n_test, progress)
+    target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
+    result = {"model": str(checkpoint), "step": g.meta.get("step"),
+              **detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, p)}
+    try:
+        report = json.loads(target.read_text())
+    except (OSError, json.JSONDecodeError):
+        report = {"model": str(checkpoint), "family": g.family, "step": g.meta.get("step"), "dataset": str(ds.path)}
+    if report.get("step") == g.meta.get("step"):          # an eval of another step would mix two models
+        report["detect"] = {k: v for k, v in result.items() if k not in ("model", "step")}
+        atomic_write_json(target, report)
+    return result
+
+
 def generate(g, n: int, progress: bool = True) -> np.ndarray:
     batches = [g.generate(seed_latents(g, range(EVAL_SEED + i, EVAL_SEED + min(i + 256, n))))
                for i in tqdm(range(0, n, 256), desc="generating", disable=not progress, leave=False)]
@@ -85,8 +150,10 @@ def generate(g, n: int, progress: bool = True) -> np.ndarray:
 
 
 def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, memorisation_n: int = 1000,
-             out: str | Path | None = None, progress: bool = True, spaces: list[str] | None = None) -> dict:
-    """Every figure for one model; `spaces` limits the feature spaces (e.g. ["sticker"] for a quick pilot)."""
+             out: str | Path | None = None, progress: bool = True, spaces: list[str] | None = None,
+             protocol: detect.Protocol = detect.Protocol()) -> dict:
+    """Every figure for one model; `spaces` limits the feature spaces (e.g. ["sticker"] for a quick pilot).
+    Detectability needs the protocol's samples and twice its reals; with fewer it is left out, saying why."""
     t0 = time.time()
     g = load_generator(checkpoint)
     ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
@@ -100,12 +167,18 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
                                        **space_metrics(real, space.features(images, progress=progress)),
                                        **floor_and_ladder(ds, space, n, progress)}
     report["detail"] = detail(ds, images, n)
+    target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
+    need = protocol.n_train + protocol.n_test
+    if n >= need and len(ds) >= 2 * need:
+        report["detect"] = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, protocol)
+    else:
+        report["detect"] = {"skipped": f"detectability needs {need} samples and {2 * need} real images; "
+                                       f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}
     if ds.labels and "sticker" in report["spaces"]:
         report["labels"] = label_measures(ds, images, check=ref[:RHO_N])
     index = build_index(ds, progress=progress)
     report["memorisation"] = memorisation_rate(index, images[:memorisation_n])
     report["seconds"] = round(time.time() - t0, 1)
-    target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
     atomic_write_json(target, report)
     return report
 

@@ -5,6 +5,7 @@ they always show the same numbers with the same names.
 """
 from __future__ import annotations
 
+from catgan.audit import detect
 from catgan.audit.evaluate import ladder_position
 from catgan.audit.quiz import detection
 
@@ -27,6 +28,10 @@ def row(name: str, report: dict) -> dict:
             out[f"{key} {c}"] = s.get(c)
         if key == main:
             out["on the ladder"] = ladder_position(s["fd"], s["ladder"]) if "ladder" in s else None
+    det = report.get("detect", {})
+    out["detectability"] = det.get("detectability")
+    out["detectability ±"] = det.get("stderr")
+    out["detectability on its ladder"] = det.get("on_ladder")
     out["detail hf"] = report.get("detail", {}).get("hf")
     labels = report.get("labels", {})
     out["pose×item coverage"] = labels.get("mode_coverage")
@@ -47,3 +52,21 @@ def ladders(report: dict) -> dict[str, dict]:
         out["detail hf"] = {"space": "power spectrum: mean log10 power ratio, top 2/3 of frequencies",
                             **{k: report["detail"]["ladder"].get(k) for k in LADDER_KEYS}}
     return out
+
+
+def detect_ladder(report: dict) -> dict | None:
+    """The detectability ladder's rungs with their standard errors, named for people; None if not measured."""
+    det = report.get("detect", {})
+    if "ladder" not in det:
+        return None
+    return {detect.LADDER_NAMES.get(k, k): {"detectability": v, "±": det.get("ladder_stderr", {}).get(k)}
+            for k, v in det["ladder"].items()}
+
+
+def machine_line(report: dict) -> str | None:
+    """One sentence: how often the detector finds this model's fakes, against its ladder."""
+    det = report.get("detect", {})
+    if "detectability" not in det:
+        return None
+    return (f"A fresh classifier tells this model's samples from real images {det['detectability']:.0%} of the "
+            f"time (± {det['stderr']:.1%}; 50% is chance): {det['on_ladder']}.")

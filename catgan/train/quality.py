@@ -6,9 +6,13 @@ dataset's robust feature space (the sticker space for the renderer's stickers, E
 anything else) against real features computed once and cached per dataset: FD, precision, recall,
 density, coverage, pose x item coverage where the space has label heads, and the spectrum's `hf` (fine
 detail the robust spaces are blind to: below 0 is blurrier than the real images, see audit/spectrum).
-Each point is one JSON line in the run folder's quality.jsonl. Families never see it.
+Some points also carry the model's fake detectability (catgan.audit.detect, the eval's protocol with
+one seed): the first point, then whenever its measured cost keeps detection within DETECT_BUDGET of
+the training time so far. Each point is one JSON line in the run folder's quality.jsonl. Families
+never see it.
 
-Which point is best is decided here too (lowest FD); the trainer saves that point's weights.
+Which point is best is decided by catgan.runs.best_row (detectability first, then FD); the trainer
+saves that point's weights.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from catgan.audit import modes, spectrum, sticker_space
+from catgan.audit import detect, modes, spectrum, sticker_space
 from catgan.audit.metrics import frechet, prdc
 from catgan.audit.spaces import FeatureSpace, dataset_features, spaces_for
 from catgan.data.dataset import Dataset
@@ -32,6 +36,8 @@ BEST = "best.safetensors"
 DEFAULT_N = {"sticker": 1000, "efficientnet": 300}   # samples per point: a few seconds each on 2 CPU cores
 LATENT_SEED = 4242                                   # the same latents at every point, so points compare
 DEFAULT_EVAL_KIMG = 25                               # for runs bounded by minutes, not steps
+DETECT_BUDGET = 0.04          # detection's share of training time (FD points add about 1%: 5% in all)
+DETECT = detect.Protocol(seeds=(0,))
 
 
 def default_eval_kimg(steps: int, batch: int, max_minutes: float | None = None,
@@ -83,7 +89,7 @@ def score(ref: Reference, images: np.ndarray) -> dict:
 
 
 class QualityHook:
-    """Decides when a point is due, measures it, appends it, and tracks the best point by FD."""
+    """Decides when a point is due, measures it, appends it, and tracks the best point (runs.best_row)."""
 
     def __init__(self, out: Path, ds: Dataset, latent_dim: int, every_kimg: float, n: int | None = None,
                  space: str | None = None):
@@ -97,7 +103,11 @@ class QualityHook:
             raise ValueError(f"--eval-n {self.n} is too few samples for a quality point; use at least 8 "
                              f"(default {DEFAULT_N[self.space.key]})")
         self.z = torch.randn(self.n, latent_dim, generator=torch.Generator().manual_seed(LATENT_SEED))
+        self.detect_z = torch.randn(DETECT.n_train + DETECT.n_test, latent_dim,
+                                    generator=torch.Generator().manual_seed(LATENT_SEED + 1))
+        self.can_detect = len(ds) >= 2 * (DETECT.n_train + DETECT.n_test)
         self._ref: Reference | None = None
+        self._judged: np.ndarray | None = None
         self.rows = read_quality(self.out)
 
     @property
@@ -108,17 +118,40 @@ class QualityHook:
         """True when the images seen crossed a multiple of every_kimg during the last step."""
         return self.every > 0 and images_seen // self.every > last_images // self.every
 
-    def measure(self, step: int, images_seen: int, sample: Callable[[torch.Tensor], np.ndarray]) -> dict:
-        """Score `sample(z)` (uint8 images), append the row; the row says whether it is the new best."""
+    def detect_due(self, train_seconds: float | None) -> bool:
+        """The first point, then whenever one more detection keeps detection within budget."""
+        if not self.can_detect:
+            return False
+        done = [r["detect_seconds"] for r in self.rows if "detect_seconds" in r]
+        if not done:
+            return True
+        return train_seconds is not None and sum(done) + done[-1] <= DETECT_BUDGET * train_seconds
+
+    def detectability(self, sample: Callable[[torch.Tensor], np.ndarray]) -> dict:
+        t0 = time.time()
+        if self._judged is None:
+            self._judged = detect.real_halves(np.asarray(self.ds.images), DETECT)[0]
+        z = self.detect_z
+        fake = np.concatenate([sample(z[i:i + 250]) for i in range(0, len(z), 250)])
+        r = detect.detectability(self._judged, fake, DETECT)
+        return {"detectability": r["detectability"], "detect_auc": r["auc"], "detect_stderr": r["stderr"],
+                "detect_seconds": round(time.time() - t0, 1)}
+
+    def measure(self, step: int, images_seen: int, sample: Callable[[torch.Tensor], np.ndarray],
+                train_seconds: float | None = None) -> dict:
+        """Score `sample(z)` (uint8 images), append the row; the row says whether it is the new best.
+        `train_seconds` (the run's training time so far) paces detection."""
         t0 = time.time()
         if self._ref is None:
             self._ref = reference(self.ds, self.n, self.space)
         images = np.concatenate([sample(self.z[i:i + 250]) for i in range(0, self.n, 250)])
-        previous = self.best
         row = {"step": step, "images": images_seen, **score(self._ref, images), "n": self.n,
-               "space": self.space.key, "seconds": round(time.time() - t0, 2), "time": round(time.time(), 3)}
-        row["best"] = previous is None or row["fd"] < previous["fd"]
+               "space": self.space.key}
+        if self.detect_due(train_seconds):
+            row.update(self.detectability(sample))
+        row.update(seconds=round(time.time() - t0, 2), time=round(time.time(), 3))
         self.rows.append(row)
+        row["best"] = best_row(self.rows) is row
         with open(self.out / QUALITY, "a") as f:
             f.write(json.dumps(row) + "\n")
         return row
@@ -131,7 +164,7 @@ class QualityHook:
             atomic_write_bytes(self.out / QUALITY, text.encode())
 
     def stale(self, images_seen: int, patience_kimg: float | None) -> bool:
-        """True when the best FD is more than patience_kimg thousand images old."""
+        """True when the best point is more than patience_kimg thousand images old."""
         best = self.best
         return bool(patience_kimg) and best is not None and images_seen - best["images"] >= patience_kimg * 1000
 

@@ -315,7 +315,7 @@ class Trainer:
                                grid_png(self.sample(self.fixed_z), cols=4))
 
     def measure_quality(self, images_seen: int):
-        row = self.quality.measure(self.step, images_seen, self.sample)
+        row = self.quality.measure(self.step, images_seen, self.sample, self.train_seconds)
         self.quality_seconds += row["seconds"]
         if row["best"]:
             self.save_best(row)

@@ -1,0 +1,65 @@
+"""Where a fake gives itself away: the detector's input gradients as a heat map, and the part of
+the image they fall on (outline, inside the body, background), with how much of it is colour.
+
+The parts come from the sample itself, as a person would see them: the outline is where
+brightness changes sharply (a Sobel edge, widened 1 px), the background is the near-white
+rest, and inside the body is everything else (fur, face, items).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from catgan.audit.detect import Detector, gaussian_blur, to_input
+
+PARTS = ("outline", "inside the body", "background")
+EDGE = 0.25             # Sobel magnitude on [-1, 1] luminance that counts as an outline
+BACKGROUND = 235        # all channels above this (of 255) is background
+
+
+def heat(net: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per image: where the fake logit is most sensitive (H x W, summing to 1), and the colour
+    share of that sensitivity (the gradient's part orthogonal to grey, 0-1)."""
+    x = to_input(images).requires_grad_(True)
+    (-net(x)).sum().backward()                                  # towards "fake"
+    g = x.grad.detach()
+    grey = g.mean(1, keepdim=True)
+    colour = ((g - grey) ** 2).sum((1, 2, 3)) / (g ** 2).sum((1, 2, 3)).clamp_min(1e-20)
+    m = gaussian_blur(g.abs().sum(1, keepdim=True), torch.full((len(g),), 1.0), 3)[:, 0]
+    m = m / m.sum((1, 2), keepdim=True).clamp_min(1e-20)
+    return m.numpy(), colour.numpy()
+
+
+def parts(images: np.ndarray) -> np.ndarray:
+    """N x 3 x H x W boolean masks in PARTS order."""
+    x = to_input(images).mean(1, keepdim=True)
+    sx = torch.tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]]) / 4
+    pad = F.pad(x, (1, 1, 1, 1), mode="replicate")
+    mag = torch.sqrt(F.conv2d(pad, sx[None, None]) ** 2 + F.conv2d(pad, sx.T[None, None]) ** 2)
+    outline = F.max_pool2d((mag > EDGE).float(), 3, stride=1, padding=1)[:, 0].bool().numpy()
+    light = (np.asarray(images) > BACKGROUND).all(-1)
+    background = light & ~outline
+    return np.stack([outline, ~outline & ~background, background], 1)
+
+
+def name_tells(maps: np.ndarray, images: np.ndarray) -> list[dict]:
+    """Per image, each part's share of the heat against its share of the area; the tell is the part
+    whose heat most exceeds its area."""
+    masks = parts(images)
+    out = []
+    for m, mask in zip(maps, masks):
+        heat_share = np.array([m[k].sum() for k in mask])
+        area = mask.reshape(3, -1).mean(1)
+        lift = np.where(area > 0.01, heat_share / np.maximum(area, 1e-9), 0.0)
+        out.append({"tell": PARTS[int(lift.argmax())],
+                    **{f"heat {p}": round(float(s), 3) for p, s in zip(PARTS, heat_share)}})
+    return out
+
+
+def overlay(image: np.ndarray, m: np.ndarray, strength: float = 0.75) -> np.ndarray:
+    """The image greyed and faded, with the heat map in red on top (uint8 H x W x 3)."""
+    grey = image.astype(np.float32).mean(-1, keepdims=True) * 0.5 + 127
+    h = (m / max(float(m.max()), 1e-12))[..., None] * strength
+    red = np.array([230.0, 30.0, 30.0])
+    return (grey * (1 - h) + red * h).clip(0, 255).astype(np.uint8)

@@ -1,0 +1,112 @@
+"""Fake detectability: the classifier two-sample test, its ladder, where it looks, and the kept best point."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from catgan.audit import degrade, detect, tells
+from catgan.runs import best_row
+
+TINY = detect.Protocol(steps=10, n_train=30, n_test=15, seeds=(0, 1))
+
+
+@pytest.fixture(scope="module")
+def stickers64(tmp_path_factory):
+    from catgan.data.dataset import make_synthetic
+    return make_synthetic(tmp_path_factory.mktemp("s64") / "s", n=1200, size=64, seed=5, progress=False)
+
+
+def test_the_same_images_and_seeds_give_the_same_figure(tiny_data):
+    images = np.asarray(tiny_data.images)
+    real, fake = images[:45], degrade.blur(images[45:90], 1.0)
+    a, b = detect.detectability(real, fake, TINY), detect.detectability(real, fake, TINY)
+    assert a == b
+    assert 0 <= a["detectability"] <= 1 and 0 <= a["auc"] <= 1 and a["stderr"] > 0 and len(a["folds"]) == 2
+    assert detect.detectability(real, fake, detect.Protocol(**{**TINY.__dict__, "seeds": (5, 6)})) != a
+
+
+def test_held_out_reals_score_about_half_and_blurred_reals_high_and_the_ladder_is_ordered(stickers64):
+    """On the embedded stickers at 64 px, a shortened protocol: real vs real near chance, then blur 0.5 px,
+    then blur 1 px, which is easy to find (a generator that drew blurred reals would be caught)."""
+    p = detect.Protocol(steps=150, n_train=400, n_test=200, seeds=(0,))
+    lad = detect.ladder(np.asarray(stickers64.images), p, rungs=("real", "blur_0.5px", "blur_1px"))
+    d = {k: v["detectability"] for k, v in lad.items()}
+    assert abs(d["real"] - 0.5) < 0.08
+    assert d["real"] < d["blur_0.5px"] < d["blur_1px"]
+    assert d["blur_1px"] >= 0.8
+    assert detect.ladder_position(d["blur_0.5px"] + 0.01, lad) == "between blur 0.5 px and blur 1 px"
+
+
+def test_too_few_images_or_another_resolution_are_refused_by_name(tiny_data):
+    images = np.asarray(tiny_data.images)
+    with pytest.raises(ValueError, match="needs 45 images a side"):
+        detect.detectability(images[:20], images[20:40], TINY)
+    with pytest.raises(ValueError, match="resolution"):
+        detect.detectability(images[:45], np.zeros((45, 16, 16, 3), np.uint8), TINY)
+
+
+def test_heat_maps_sum_to_one_and_name_a_part(tiny_data):
+    images = np.asarray(tiny_data.images)[:4]
+    net = detect.fit(images, degrade.blur(images, 1.0), seed=0, p=detect.Protocol(steps=2))
+    maps, colour = tells.heat(net, images)
+    assert maps.shape == (4, 32, 32) and np.allclose(maps.sum((1, 2)), 1, atol=1e-4)
+    assert ((0 <= colour) & (colour <= 1)).all()
+    named = tells.name_tells(maps, images)
+    assert all(t["tell"] in tells.PARTS and math.isclose(sum(t[f"heat {p}"] for p in tells.PARTS), 1, abs_tol=0.01)
+               for t in named)
+    over = tells.overlay(images[0], maps[0])
+    assert over.shape == images[0].shape and over.dtype == np.uint8
+
+
+def test_parts_find_the_outline_of_a_dark_square_on_white():
+    im = np.full((1, 16, 16, 3), 255, np.uint8)
+    im[0, 4:12, 4:12] = 40
+    outline, inside, background = tells.parts(im)[0]
+    assert outline[4, 8] and outline[3, 8] and not outline[8, 8]
+    assert inside[8, 8] and background[0, 0] and not inside[0, 0]
+
+
+def _q(step, fd, det=None, se=0.01):
+    row = {"step": step, "images": step * 10, "fd": fd}
+    if det is not None:
+        row.update(detectability=det, detect_stderr=se)
+    return row
+
+
+def test_a_blurrier_point_with_a_lower_fd_is_not_kept_when_the_detector_finds_it():
+    rows = [_q(1, 9.0, 0.95), _q(2, 6.0, 0.99), _q(3, 7.0, 0.94)]
+    assert best_row(rows)["step"] == 3            # FD prefers step 2; its fakes are found more often
+    within = [_q(1, 9.0, 0.95), _q(2, 6.0, 0.955)]
+    assert best_row(within)["step"] == 2          # within a standard error the lower FD decides
+    assert best_row([_q(1, 5.0), _q(2, 9.0, 0.97), _q(3, 4.0)])["step"] == 2   # a judged point outranks unjudged
+    assert best_row([_q(1, 5.0), _q(2, 4.0)])["step"] == 2                     # runs from before it: FD
+
+
+def test_quality_rows_carry_detectability_within_its_time_budget(tiny_cfg, monkeypatch):
+    from catgan.train import quality
+    from catgan.train.trainer import Trainer
+    monkeypatch.setattr(quality, "DETECT", detect.Protocol(steps=5, n_train=30, n_test=15, seeds=(0,)))
+    cfg = tiny_cfg("dcgan", steps=8, eval_kimg=0.016, eval_n=16)
+    Trainer(cfg).run()
+    rows = quality.read_quality(cfg.out)
+    assert len(rows) == 4
+    assert 0 <= rows[0]["detectability"] <= 1 and rows[0]["detect_stderr"] > 0 and rows[0]["detect_seconds"] > 0
+    # the first point is always judged; in a run of a second or two a second detection would spend far more
+    # than DETECT_BUDGET of its training time, so no other point is
+    assert [r for r in rows if "detectability" in r] == rows[:1]
+
+
+def test_detect_model_writes_its_figure_ladder_and_heat_maps(tiny_cfg, tmp_path):
+    from catgan.audit.evaluate import DETECTABLE_FILE, detect_model
+    from catgan.train.trainer import CHECKPOINT, Trainer
+    cfg = tiny_cfg("dcgan", steps=2)
+    Trainer(cfg).run()
+    model = tmp_path / "run" / CHECKPOINT
+    out = detect_model(model, progress=False, p=TINY)
+    assert {"detectability", "auc", "stderr", "ladder", "on_ladder", "most_detectable"} <= set(out)
+    assert set(out["ladder"]) == {"real", "blur_0.5px", "blur_1px", "noise_3", "jpeg_90"}
+    assert all(t["seed"] >= 1_000_000 and t["tell"] in tells.PARTS for t in out["most_detectable"])
+    report = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert report["detect"]["detectability"] == out["detectability"]
+    assert (tmp_path / "run" / DETECTABLE_FILE).read_bytes()[:4] == b"\x89PNG"
