@@ -359,8 +359,30 @@ def bench_app_during_training(idle):
 # Environment variables that make an AVX-512 machine behave like an AVX2-only one (PyTorch's own kernels,
 # oneDNN and MKL), e.g. `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2`.
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
-GROUPS = ["dataset", "generators", "features", "neighbours", "training", "pgwgan_step", "quality", "peer", "app",
-          "web", "tour"]
+def bench_detect():
+    """Fake detectability's cost: one fit of the protocol on the embedded stickers, the eval's figure (its seeds),
+    and how often the trainer's hook can afford a point within its budget (default DCGAN preset)."""
+    from catgan.audit import detect
+    from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
+    from catgan.models import FAMILIES
+    from catgan.train.quality import DETECT, DETECT_BUDGET
+    p = detect.Protocol()
+    real, other = detect.real_halves(np.asarray(resolve_dataset(DEFAULT_NAME, 64).images), p)
+    from catgan.audit.degrade import blur
+    fake = blur(other, 1.0)
+    t0 = time.perf_counter()
+    detect.detectability(real, fake, DETECT)
+    one = time.perf_counter() - t0
+    row(f"detectability: one fit ({p.steps} steps of {detect.BATCH}, 64 px) and its judgement", one, "s")
+    row(f"detectability: the eval's figure ({len(p.seeds)} fits)", one * len(p.seeds), "s", note="one fit times seeds")
+    fam, batch, step = _train_family(FAMILIES["dcgan"], "cpu", choose_precision("auto", "cpu"))
+    ips = batch.shape[0] / timed(step, repeat=3, warmup=1)
+    row(f"quality hook: images between detectability points at {DETECT_BUDGET:.0%} (dcgan cpu, {ips:.0f} img/s)",
+        ips * one / DETECT_BUDGET / 1000, "k images", note="the hook's budget rule, from one fit's cost")
+
+
+GROUPS = ["dataset", "generators", "features", "neighbours", "training", "pgwgan_step", "quality", "detect", "peer",
+          "app", "web", "tour"]
 
 
 def main():
@@ -380,7 +402,8 @@ def main():
     peak = bench_matmul()
     runners = {"dataset": bench_dataset, "generators": bench_generators, "features": bench_features,
                "neighbours": bench_neighbours, "training": lambda: bench_training(peak),
-               "pgwgan_step": bench_pgwgan_step, "quality": bench_quality, "peer": lambda: bench_peer(peak),
+               "pgwgan_step": bench_pgwgan_step, "quality": bench_quality, "detect": bench_detect,
+               "peer": lambda: bench_peer(peak),
                "app": lambda: bench_app_during_training(bench_app()), "web": bench_web, "tour": bench_tour}
     failed = []
     for name in GROUPS:

@@ -82,6 +82,10 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
                            [[k, _fmt(v["detectability"]), _fmt(v["±"])] for k, v in card["detect_ladder"].items()]),
                 "", "The most detectable samples and where the classifier looks: `detectable.png`.", ""]
                if card["detectability"] else []),
+             *_rows_section("Truncation: detectability against the latent scale",
+                            {"how": f"Recommended scale: {report['truncation']['recommended']:g} (Home and the "
+                                    "explorer start there).", "rows": report["truncation"]["rows"]}
+                            if report.get("truncation") else {}),
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
              *_ladder_table(card["ladders"]), "",
              *_rows_section("Training curves", {"how": CURVES_HOW, "rows": training_curve(metrics, g.family, batch)}),

@@ -110,3 +110,15 @@ def test_detect_model_writes_its_figure_ladder_and_heat_maps(tiny_cfg, tmp_path)
     report = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert report["detect"]["detectability"] == out["detectability"]
     assert (tmp_path / "run" / DETECTABLE_FILE).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_recommended_scale_is_the_least_detectable_that_keeps_the_combinations():
+    from catgan.audit.truncation import recommend
+    rows = [{"scale": 0.5, "detectability": 0.80, "stderr": 0.01, "mode_coverage": 0.70},   # loses combinations
+            {"scale": 0.7, "detectability": 0.90, "stderr": 0.01, "mode_coverage": 0.90},
+            {"scale": 0.85, "detectability": 0.92, "stderr": 0.01, "mode_coverage": 0.91},
+            {"scale": 1.0, "detectability": 0.95, "stderr": 0.01, "mode_coverage": 0.91}]
+    assert recommend(rows) == 0.7
+    rows[2]["detectability"] = 0.905                    # within a standard error: the lesser truncation
+    assert recommend(rows) == 0.85
+    assert recommend([{k: v for k, v in r.items() if k != "mode_coverage"} for r in rows]) == 0.5   # no labels

@@ -246,6 +246,19 @@ def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
         (zoo / "ck" / "tiny" / "detectable.png").unlink(missing_ok=True)
 
 
+def test_home_and_the_sliders_start_at_the_recommended_scale_and_a_link_still_wins(zoo):
+    import json
+    report = zoo / "ck" / "tiny" / "eval.json"
+    report.write_text(json.dumps({"truncation": {"recommended": 0.85, "rows": []}}))
+    try:
+        assert run("app.py").slider(key="scale").value == 0.85
+        assert run("app.py", {"scale": "1.2"}).slider(key="scale").value == 1.2
+        assert run("views/Latent_sliders.py").slider(key="base_scale").value == 0.85
+    finally:
+        report.unlink()
+    assert run("app.py").slider(key="scale").value == 1.0
+
+
 def test_quiz_reveals_the_fakes_and_counts_what_was_found(zoo):
     from catgan.audit import quiz
     from catgan.data.dataset import load_dataset

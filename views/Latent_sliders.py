@@ -10,7 +10,7 @@ entry, g = ui.model_page(
     f"(seed {latent.PROJECTION_SEED}, documented in `catgan/latent.py`). Small numbers make the most "
     "cat-like images; large ones garble colours.")
 
-KEYS = {"a": 0.0, "b": 0.0, "c": 0.0, "base": -1, "base_scale": 1.0}
+KEYS = {"a": 0.0, "b": 0.0, "c": 0.0, "base": -1, "base_scale": ui.recommended_scale(entry)}
 
 
 def _reset():
@@ -23,7 +23,8 @@ with left:
     nums = [st.slider(k, -3.0, 3.0, 0.0, 0.05, key=k, bind="query-params") for k in "abc"]
     base_seed = st.number_input("Base seed (-1: start from the origin)", -1, 2**31 - 1, -1, key="base",
                                 bind="query-params")
-    scale = st.slider("Scale of the base latent", 0.0, 10.0, 1.0, 0.1, key="base_scale", bind="query-params")
+    scale = st.slider("Scale of the base latent", 0.0, 10.0, KEYS["base_scale"], 0.05, key="base_scale",
+                      bind="query-params", help="Starts at the model's recommended scale (Report card).")
     st.button("Reset", on_click=_reset)
 stored = ui.stored_latent(g)             # ?z=<id>: a latent found on the Your own cat page
 if stored is not None:

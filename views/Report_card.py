@@ -67,6 +67,11 @@ if rows:
             st.image(str(heat), output_format="PNG")
         st.markdown(" · ".join(f"{ui.explorer_link(entry.name, t['seed'])} {t['tell']}"
                                for t in det["most_detectable"]))
+        if report.get("truncation"):
+            trunc = report["truncation"]
+            st.caption(f"Against the latent scale (one fit a scale): Home and the explorer start {entry.name} at "
+                       f"**{trunc['recommended']:g}**, the least detectable scale that keeps pose×item coverage.")
+            st.dataframe(pd.DataFrame(trunc["rows"]).set_index("scale").style.format(precision=3))
 else:
     st.info("No model has been evaluated yet.")
 

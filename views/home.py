@@ -32,8 +32,11 @@ def _new_batch():
 c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
 seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
 n = c2.select_slider("Samples", [4, 8, 16, 32, 64], 16, key="n", bind="query-params")
-scale = c3.slider("Latent scale (truncation)", 0.0, 2.0, 1.0, 0.05, key="scale", bind="query-params",
-                  help="Smaller latents make the most typical cats; large ones garble colours.")
+recommended = ui.recommended_scale(entry)
+scale = c3.slider("Latent scale (truncation)", 0.0, 2.0, recommended, 0.05, key="scale", bind="query-params",
+                  help=f"Smaller latents make the most typical cats; large ones garble colours. This model starts "
+                       f"at {recommended:g}, where its samples are least detectable without losing pose×item "
+                       f"combinations (Report card).")
 c4.button("New batch", on_click=_new_batch, width="stretch")
 
 z = g.latents(seed, n) * scale

@@ -38,6 +38,11 @@ def cmd_detect(a):
     return None
 
 
+def cmd_truncation(a):
+    from catgan.audit.evaluate import truncation_model
+    return truncation_model(a.checkpoint, a.data, a.eval_json, progress=False)
+
+
 def cmd_train_space(a):
     from catgan.audit.sticker_space import train_space
     from catgan.audit.sticker_space import WEIGHTS
@@ -70,6 +75,13 @@ def add_audit_commands(sub):
     d.add_argument("--json", action="store_true", help="print the result as JSON")
     d.add_argument("--eval-json", help="the eval report to add it to (default: eval.json beside the model)")
     d.set_defaults(fn=cmd_detect)
+
+    tr = sub.add_parser("truncation", help="detectability and pose×item coverage against the latent scale, and "
+                                           "the scale the model recommends (Home and the explorer start there)")
+    tr.add_argument("checkpoint")
+    tr.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
+    tr.add_argument("--eval-json", help="the eval report to add it to (default: eval.json beside the model)")
+    tr.set_defaults(fn=cmd_truncation)
 
     t = sub.add_parser("train-space", help="retrain the sticker space (the noise-robust feature space) from scratch")
     t.add_argument("--out", default=None, help="where to write the weights (default: the shipped file)")

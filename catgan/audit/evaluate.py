@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from catgan.audit import degrade, detect, spectrum, tells
+from catgan.audit import degrade, detect, spectrum, tells, truncation
 from catgan.audit.failures import seed_latents
 from catgan.audit.metrics import fid, kid, prdc
 from catgan.audit.modes import label_measures
@@ -131,16 +131,32 @@ def detect_model(checkpoint: str | Path, data: str | None = None, out: str | Pat
     ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
     images = generate(g, p.n_train + p.n_test, progress)
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
-    result = {"model": str(checkpoint), "step": g.meta.get("step"),
-              **detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, p)}
+    result = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, p)
+    _merge(target, g, ds, checkpoint, "detect", result)
+    return {"model": str(checkpoint), "step": g.meta.get("step"), **result}
+
+
+def truncation_model(checkpoint: str | Path, data: str | None = None, out: str | Path | None = None,
+                     progress: bool = True, p: detect.Protocol = truncation.PROTOCOL) -> dict:
+    """`catgan truncation`: detectability and pose x item coverage against the latent scale, and the scale
+    the model recommends; written into its eval.json (the rest kept)."""
+    g = load_generator(checkpoint)
+    ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
+    z = seed_latents(g, range(EVAL_SEED, EVAL_SEED + p.n_train + p.n_test))
+    result = truncation.sweep(g.generate, z, ds, p=p, progress=progress)
+    _merge(Path(out) if out else Path(checkpoint).parent / EVAL_FILE, g, ds, checkpoint, "truncation", result)
+    return {"model": str(checkpoint), "step": g.meta.get("step"), **result}
+
+
+def _merge(target: Path, g, ds: Dataset, checkpoint, key: str, value: dict) -> None:
+    """One section into a model's eval report, unless the report is of another step (two models mixed)."""
     try:
         report = json.loads(target.read_text())
     except (OSError, json.JSONDecodeError):
         report = {"model": str(checkpoint), "family": g.family, "step": g.meta.get("step"), "dataset": str(ds.path)}
-    if report.get("step") == g.meta.get("step"):          # an eval of another step would mix two models
-        report["detect"] = {k: v for k, v in result.items() if k not in ("model", "step")}
+    if report.get("step") == g.meta.get("step"):
+        report[key] = value
         atomic_write_json(target, report)
-    return result
 
 
 def generate(g, n: int, progress: bool = True) -> np.ndarray:
@@ -171,6 +187,8 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
     need = protocol.n_train + protocol.n_test
     if n >= need and len(ds) >= 2 * need:
         report["detect"] = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, protocol)
+        report["truncation"] = truncation.sweep(g.generate, seed_latents(g, range(EVAL_SEED, EVAL_SEED + need)), ds,
+                                                p=detect.Protocol(**{**protocol.__dict__, "seeds": protocol.seeds[:1]}))
     else:
         report["detect"] = {"skipped": f"detectability needs {need} samples and {2 * need} real images; "
                                        f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}
