@@ -47,7 +47,8 @@ def cmd_train(a):
                       precision="bf16" if a.bf16 else a.precision,
                       device=a.device, threads=a.threads, overrides=set_values(a.set),
                       eval_kimg=a.eval_kimg, eval_n=a.eval_n, eval_space=a.eval_space,
-                      patience_kimg=a.patience_kimg, init_from=a.init_from)
+                      patience_kimg=a.patience_kimg, init_from=a.init_from,
+                      keep_points=a.keep_points)
     return train(cfg)
 
 
@@ -189,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-n", type=int, help="samples per quality point (default 1000 sticker, 300 efficientnet)")
     t.add_argument("--eval-space", choices=["sticker", "efficientnet"],
                    help="the feature space of quality points (default: the dataset's robust one)")
-    t.add_argument("--patience-kimg", type=float, help="stop once the best FD is this many thousand images old")
+    t.add_argument("--patience-kimg", type=float, help="stop once the best point is this many thousand images old")
+    t.add_argument("--keep-points", action="store_true", help="keep every quality point's weights in points/ "
+                                                                "(to judge them later, e.g. catgan detect)")
     t.add_argument("--init-from", metavar="MODEL", help="start a new run from a model's weights (G, G_ema and D: "
                    "a run's checkpoint or best, or a shipped model) with fresh optimisers; its step and "
                    "schedules carry on, its architecture is kept (a growing WGAN's may widen), --set changes the rest")

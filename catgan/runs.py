@@ -107,7 +107,8 @@ def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 6
                bf16: bool = False, sample_every: int = 250, overrides: dict | None = None,
                eval_kimg: float | None = None, eval_n: int | None = None, eval_space: str | None = None,
                patience_kimg: float | None = None, max_minutes: float | None = None,
-               max_kimg: float | None = None, threads: int | None = None, **_) -> list[str]:
+               max_kimg: float | None = None, threads: int | None = None, keep_points: bool = False,
+               **_) -> list[str]:
     """`catgan train` arguments; the same from a form or from a run's saved config.json."""
     args = ["train", "--model", model, "--preset", preset, "--data", str(data), "--out", str(out),
             "--steps", str(steps), "--resolution", str(resolution), "--seed", str(seed),
@@ -115,6 +116,7 @@ def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 6
     args += ["--batch", str(batch)] if batch else []
     args += ["--lr", str(lr)] if lr else []
     args += ["--precision", "bf16" if bf16 else precision]    # bf16: what configs before --precision said
+    args += ["--keep-points"] if keep_points else []
     for flag, value in (("--eval-kimg", eval_kimg), ("--eval-n", eval_n), ("--eval-space", eval_space),
                         ("--patience-kimg", patience_kimg), ("--minutes", max_minutes), ("--kimg", max_kimg),
                         ("--threads", threads)):

@@ -1,6 +1,7 @@
 """Fake detectability: the classifier two-sample test, its ladder, where it looks, and the kept best point."""
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +123,15 @@ def test_the_recommended_scale_is_the_least_detectable_that_keeps_the_combinatio
     rows[2]["detectability"] = 0.905                    # within a standard error: the lesser truncation
     assert recommend(rows) == 0.85
     assert recommend([{k: v for k, v in r.items() if k != "mode_coverage"} for r in rows]) == 0.5   # no labels
+
+
+def test_keep_points_saves_every_quality_point_and_a_resume_keeps_the_flag(tiny_cfg):
+    from catgan import load_generator
+    from catgan.runs import resume_args
+    from catgan.train.trainer import POINTS, Trainer
+    cfg = tiny_cfg("dcgan", steps=6, eval_kimg=0.016, eval_n=16, keep_points=True)
+    Trainer(cfg).run()
+    kept = sorted(p.name for p in (Path(cfg.out) / POINTS).iterdir())
+    assert kept == ["step_0000002.safetensors", "step_0000004.safetensors", "step_0000006.safetensors"]
+    assert load_generator(Path(cfg.out) / POINTS / kept[0]).meta["best"]["step"] == 2
+    assert "--keep-points" in resume_args(Path(cfg.out))

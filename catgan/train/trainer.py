@@ -7,7 +7,8 @@ A run folder holds everything about one run:
   samples/         step_000250.png ...: 16 fixed latents, the training time-lapse
   checkpoint.safetensors   weights, optimisers and state (atomic; resumed from)
   quality.jsonl    a robust FD / coverage point every `eval_kimg` thousand images (catgan.train.quality)
-  best.safetensors the sampling net and D at the best point by FD (no optimisers)
+  best.safetensors the sampling net and D at the best quality point (no optimisers)
+  points/          with keep_points: every quality point's sampling net and D, step_0012500.safetensors ...
 Everything random in a step (batch order, noise) derives from (seed, step), so a
 run resumed from a checkpoint repeats an uninterrupted run step for step.
 """
@@ -40,6 +41,8 @@ from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_ch
                                      save_checkpoint, unflatten_optimizer)
 from catgan.train.quality import BEST, QualityHook, default_eval_kimg
 
+POINTS = "points"
+
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
 
@@ -69,7 +72,8 @@ class TrainConfig:
     eval_kimg: float | None = None     # a quality point every this many thousand images; None: about 15 a run; 0: off
     eval_n: int | None = None          # samples per point (catgan.train.quality.DEFAULT_N)
     eval_space: str | None = None      # feature space; None: the dataset's robust one
-    patience_kimg: float | None = None  # stop when the best FD is this many thousand images old
+    patience_kimg: float | None = None  # stop when the best point is this many thousand images old
+    keep_points: bool = False          # keep every quality point's sampling net in points/ (to judge them later)
     init_from: str | None = None       # a new run starts from these weights (fresh optimisers; see init_weights)
 
 
@@ -240,11 +244,11 @@ class Trainer:
             tensors.update(t)
         save_checkpoint(self.out / CHECKPOINT, tensors, {**self.meta(), "optimizer_groups": groups})
 
-    def save_best(self, row: dict):
+    def save_best(self, row: dict, path: Path | None = None):
         """The sampling net and D as they are now, the point's scores in the metadata."""
         keep = (self.family.sample_net, "D")
         tensors = {f"{name}.{k}": v for name in keep for k, v in self.family.nets[name].state_dict().items()}
-        save_checkpoint(self.out / BEST, tensors, {**self.meta(), "best": row})
+        save_checkpoint(path or self.out / BEST, tensors, {**self.meta(), "best": row})
 
     def resume(self) -> bool:
         path = self.out / CHECKPOINT
@@ -317,6 +321,9 @@ class Trainer:
     def measure_quality(self, images_seen: int):
         row = self.quality.measure(self.step, images_seen, self.sample, self.train_seconds)
         self.quality_seconds += row["seconds"]
+        if self.cfg.keep_points:
+            (self.out / POINTS).mkdir(exist_ok=True)
+            self.save_best(row, self.out / POINTS / f"step_{self.step:07d}.safetensors")
         if row["best"]:
             self.save_best(row)
             self.write_samples()           # the scrubber can show the best point
