@@ -68,5 +68,5 @@ def machine_line(report: dict) -> str | None:
     det = report.get("detect", {})
     if "detectability" not in det:
         return None
-    return (f"A fresh classifier tells this model's samples from real images {det['detectability']:.0%} of the "
+    return (f"A fresh classifier tells this model's samples from real images {det['detectability']:.1%} of the "
             f"time (± {det['stderr']:.1%}; 50% is chance): {det['on_ladder']}.")
