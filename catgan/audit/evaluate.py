@@ -188,7 +188,7 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
     if n >= need and len(ds) >= 2 * need:
         report["detect"] = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, protocol)
         report["truncation"] = truncation.sweep(g.generate, seed_latents(g, range(EVAL_SEED, EVAL_SEED + need)), ds,
-                                                p=detect.Protocol(**{**protocol.__dict__, "seeds": protocol.seeds[:1]}))
+                                                p=protocol.one_fit())
     else:
         report["detect"] = {"skipped": f"detectability needs {need} samples and {2 * need} real images; "
                                        f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}

@@ -14,7 +14,7 @@ from catgan.audit.modes import label_measures
 from catgan.data.dataset import Dataset
 
 SCALES = (0.5, 0.7, 0.85, 1.0, 1.2)
-PROTOCOL = detect.Protocol(seeds=(0,))
+PROTOCOL = detect.Protocol().one_fit()
 COVERAGE_SLACK = 0.02     # a scale may lose at most this much pose x item coverage against scale 1
 
 

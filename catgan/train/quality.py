@@ -37,7 +37,7 @@ DEFAULT_N = {"sticker": 1000, "efficientnet": 300}   # samples per point: a few 
 LATENT_SEED = 4242                                   # the same latents at every point, so points compare
 DEFAULT_EVAL_KIMG = 25                               # for runs bounded by minutes, not steps
 DETECT_BUDGET = 0.04          # detection's share of training time (FD points add about 1%: 5% in all)
-DETECT = detect.Protocol(seeds=(0,))
+DETECT = detect.Protocol().one_fit()
 
 
 def default_eval_kimg(steps: int, batch: int, max_minutes: float | None = None,
