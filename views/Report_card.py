@@ -92,8 +92,8 @@ def progress():
 progress()
 if missing:
     pick = st.selectbox("Model without results", [e.name for e in missing])
-    n = st.select_slider("Samples", [500, 1000, 2000, 5000], 1000,
-                         help="5,000 is the standard; fewer is quicker and noisier.")
+    n = st.select_slider("Samples", [500, 1000, 3000, 5000], 3000,
+                         help="5,000 is the standard; fewer is quicker and noisier; detectability needs 3,000.")
     if st.button("Evaluate in the background"):
         entry = next(e for e in missing if e.name == pick)
         try:
