@@ -45,6 +45,10 @@ class ModelEntry:
     def card(self) -> dict:
         return read_json(self.folder / "card.json")
 
+    def eval_report(self) -> dict:
+        """The model's eval.json (catgan eval, detect, truncation); {} where it has none."""
+        return read_json(self.folder / "eval.json")
+
 
 def _entry(name, path, kind) -> ModelEntry:
     try:

@@ -262,9 +262,8 @@ def stored_latent(g: LoadedGenerator, key: str = "z") -> np.ndarray | None:
 
 def recommended_scale(entry: catalogue.ModelEntry) -> float:
     """The latent scale the model's eval recommends (least detectable, combinations kept); 1 if none."""
-    from catgan.audit.evaluate import EVAL_FILE
     from catgan.audit.truncation import recommended_scale as from_report
-    return from_report(catalogue.read_json(entry.folder / EVAL_FILE))
+    return from_report(entry.eval_report())
 
 
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:

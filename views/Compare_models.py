@@ -1,9 +1,8 @@
 """The same latents through every model, side by side."""
 import streamlit as st
 
-from catgan import catalogue, ui
+from catgan import ui
 from catgan.audit import report as rep
-from catgan.audit.evaluate import EVAL_FILE
 
 ui.page_config("Compare models")
 st.title("Compare models")
@@ -14,7 +13,7 @@ seed = c1.number_input("First seed", 0, 2**31 - 1, 0, key="seed", bind="query-pa
 n = c2.slider("Samples per model", 1, 16, 8, key="per_model", bind="query-params")
 for entry in ui.models():
     st.subheader(entry.label)
-    line = rep.machine_line(catalogue.read_json(entry.folder / EVAL_FILE))
+    line = rep.machine_line(entry.eval_report())
     if line:
         st.caption(line)
     g = ui.load(entry)

@@ -2,8 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from catgan import catalogue, media, ui
-from catgan.audit.evaluate import EVAL_FILE
+from catgan import media, ui
 from catgan.audit.failures import seed_latents
 from catgan.audit.neighbors import memorisation_rate
 from catgan.data.images import BadImage, open_image
@@ -51,7 +50,7 @@ for space, nb in result.items():
                   caption=f"#{m.index} · d={m.distance:.3g}{' (mirrored)' if m.flipped else ''}")
 
 st.header("Memorisation rate")
-report = catalogue.read_json(entry.folder / EVAL_FILE).get("memorisation")
+report = entry.eval_report().get("memorisation")
 if report:
     st.metric("Memorised (feature space)", f"{report['memorised']:.2%}",
               help=f"over {report['n']} samples, in the {report.get('features', 'efficientnet')} space")

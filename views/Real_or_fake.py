@@ -4,10 +4,9 @@ import secrets
 import numpy as np
 import streamlit as st
 
-from catgan import catalogue, media, ui
+from catgan import media, ui
 from catgan.audit import quiz
 from catgan.audit import report as rep
-from catgan.audit.evaluate import EVAL_FILE
 from catgan.audit.neighbors import nearest_by_pixels
 
 ROWS = 4
@@ -64,7 +63,7 @@ if d["rounds"]:
                        f"chance {d['chance']:.0%}")
     people.caption(f"{d['found']} of {d['rounds']} rows · 95% interval {d['low']:.0%}–{d['high']:.0%} · "
                    f"chance {d['chance']:.0%}")
-report = catalogue.read_json(entry.folder / EVAL_FILE)
+report = entry.eval_report()
 if rep.machine_line(report):
     det = report["detect"]
     machine.metric("A classifier tells its samples from real", f"{det['detectability']:.0%}",

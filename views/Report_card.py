@@ -4,7 +4,7 @@ import streamlit as st
 
 from catgan import catalogue, jobs, ui
 from catgan.audit import report as rep
-from catgan.audit.evaluate import DETECTABLE_FILE, EVAL_FILE
+from catgan.audit.evaluate import DETECTABLE_FILE
 
 ui.page_config("Report card")
 st.title("Report card")
@@ -22,7 +22,7 @@ st.write("Numbers are only comparable within one feature space, and every column
 
 rows, floors, reports, missing = {}, {}, {}, []
 for entry in ui.models():
-    report = catalogue.read_json(entry.folder / EVAL_FILE)
+    report = entry.eval_report()
     if not report.get("spaces"):
         missing.append(entry)
         continue

@@ -123,12 +123,17 @@ def detect_report(ds: Dataset, images: np.ndarray, png: Path | None = None, prog
     return result
 
 
+def model_and_data(checkpoint: str | Path, data: str | None):
+    """The generator, and the dataset it is judged against: `data` if given, else the one it trained on."""
+    g = load_generator(checkpoint)
+    return g, resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
+
+
 def detect_model(checkpoint: str | Path, data: str | None = None, out: str | Path | None = None,
                  progress: bool = True, p: detect.Protocol = detect.Protocol()) -> dict:
     """`catgan detect`: the model's detectability, written into its eval.json (the rest kept) and
     its heat maps beside it."""
-    g = load_generator(checkpoint)
-    ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
+    g, ds = model_and_data(checkpoint, data)
     images = generate(g, p.n_train + p.n_test, progress)
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
     result = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, p)
@@ -140,8 +145,7 @@ def truncation_model(checkpoint: str | Path, data: str | None = None, out: str |
                      progress: bool = True, p: detect.Protocol = truncation.PROTOCOL) -> dict:
     """`catgan truncation`: detectability and pose x item coverage against the latent scale, and the scale
     the model recommends; written into its eval.json (the rest kept)."""
-    g = load_generator(checkpoint)
-    ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
+    g, ds = model_and_data(checkpoint, data)
     z = seed_latents(g, range(EVAL_SEED, EVAL_SEED + p.n_train + p.n_test))
     result = truncation.sweep(g.generate, z, ds, p=p, progress=progress)
     _merge(Path(out) if out else Path(checkpoint).parent / EVAL_FILE, g, ds, checkpoint, "truncation", result)
@@ -171,8 +175,7 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
     """Every figure for one model; `spaces` limits the feature spaces (e.g. ["sticker"] for a quick pilot).
     Detectability needs the protocol's samples and twice its reals; with fewer it is left out, saying why."""
     t0 = time.time()
-    g = load_generator(checkpoint)
-    ds = resolve_dataset(data, g.resolution) if data else dataset_for(g.meta)
+    g, ds = model_and_data(checkpoint, data)
     ref, _ = split(ds, n)
     images = generate(g, n, progress)
     report = {"model": str(checkpoint), "family": g.family, "step": g.meta.get("step"), "dataset": str(ds.path),

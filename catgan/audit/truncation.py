@@ -2,7 +2,7 @@
 without losing pose x item combinations (as StyleGAN's truncation trades diversity for quality).
 
 Each scale draws the same latents times the scale, and judges them with one seed of the detectability
-protocol (a third of its cost; the standard error is then the binomial one) and, where the dataset has
+protocol (a third of its cost; its standard error is then detect.FIT_SD) and, where the dataset has
 labels, the sticker space's pose x item coverage.
 """
 from __future__ import annotations
