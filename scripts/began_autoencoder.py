@@ -6,10 +6,14 @@ almost a plain autoencoder of the reals anyway, so this pilot costs a fraction o
 (D's forward and backward only) and answers whether a D config can draw ears and faces at all.
 
     .venv/bin/python scripts/began_autoencoder.py --minutes 10 --out /tmp/ae-base
-    .venv/bin/python scripts/began_autoencoder.py --minutes 10 --set d_norm=none --out /tmp/ae-nobn
+    .venv/bin/python scripts/began_autoencoder.py --minutes 60 --set d_channels=32 --set hidden=128 \\
+        --judge-kimg 100 --out ~/.cache/catgan/runs/ae-32-h128
 
-Prints the L1 reconstruction error of 256 held-out reals every 5 k images; writes recon.png (16 reals
-over their reconstructions) and ae.json (the curve).
+The first 3,000 images are held out. Every 5 k images it prints the L1 reconstruction error of 256 of
+them; every --judge-kimg (and at the end) the detectability of all 3,000 reconstructions against the
+originals (one fit of catgan.audit.detect's protocol: 0.5 is indistinguishable; real stickers blurred
+1 px score about 0.95). Writes ae.json (the curve), recon.png (16 held-out reals over their
+reconstructions) and d.safetensors (D's weights, its config in the metadata) at every judged point.
 """
 from __future__ import annotations
 
@@ -21,17 +25,35 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import save
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from catgan import media  # noqa: E402
+from catgan.audit import detect  # noqa: E402
 from catgan.cli import set_values  # noqa: E402
 from catgan.data.dataset import resolve_dataset  # noqa: E402
+from catgan.device import choose_precision  # noqa: E402
 from catgan.io import atomic_write_bytes, atomic_write_json  # noqa: E402
 from catgan.models.began import PRESETS, Discriminator, fade_residuals, recon_error  # noqa: E402
 
+HELD = 3000
+
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return torch.from_numpy(np.array(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+
+
+@torch.no_grad()
+def reconstruct(D, images: np.ndarray, autocast, batch: int = 250) -> np.ndarray:
+    D.eval()
+    with autocast():
+        out = np.concatenate([to_uint8(D(to_tensor(images[i:i + batch]))) for i in range(0, len(images), batch)])
+    D.train()
+    return out
 
 
 def main():
@@ -40,41 +62,57 @@ def main():
     ap.add_argument("--preset", default="cpu")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a config key")
     ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--judge-kimg", type=float, default=0, help="detectability every this many k images "
+                                                                   "(0: at the end only)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    precision = choose_precision(a.precision, "cpu")
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision.bf16)
+
     cfg = {**PRESETS[a.preset], **set_values(a.set)}
-    ds = resolve_dataset(a.data, 64)
-    images = np.asarray(ds.images)
-    held, train = images[:256], images[256:]
+    images = np.asarray(resolve_dataset(a.data, 64).images)
+    held, train = images[:HELD], images[HELD:]
     torch.manual_seed(0)
     D = Discriminator(resolution=64, **cfg)
     opt = torch.optim.Adam(D.parameters(), lr=cfg["lr"], betas=tuple(cfg["betas"]))
-    rng, seen, curve, t0, step = np.random.default_rng(0), 0, [], time.time(), 0
-    while time.time() - t0 < a.minutes * 60:
+    a.out.mkdir(parents=True, exist_ok=True)
+    rng, seen, curve, step, train_s = np.random.default_rng(0), 0, [], 0, 0.0
+    judge_every = int(a.judge_kimg * 1000) or None
+
+    def point(judge: bool):
+        recon = reconstruct(D, held if judge else held[:256], autocast)
+        row = {"images": seen, "held-out L1": round(float(np.abs(recon.astype(np.float32) - held[:len(recon)])
+                                                          .mean() / 127.5), 5), "train_seconds": round(train_s)}
+        if judge:
+            t = time.time()
+            d = detect.detectability(held, recon, detect.Protocol().one_fit())
+            row.update(detectability=round(d["detectability"], 4), detect_seconds=round(time.time() - t))
+            atomic_write_bytes(a.out / "d.safetensors", save(D.state_dict(), metadata={"config": json.dumps(cfg),
+                                                                                      "images": str(seen)}))
+            atomic_write_bytes(a.out / "recon.png", media.grid_png(np.concatenate([held[:16], recon[:16]]),
+                                                                     cols=16, scale=2))
+        curve.append(row)
+        print(json.dumps(row), flush=True)
+        atomic_write_json(a.out / "ae.json", {"config": cfg, "precision": precision.name, "curve": curve,
+                                              "images_per_s": round(seen / max(train_s, 1e-9), 1)})
+
+    while train_s < a.minutes * 60:
+        t0 = time.time()
         fade_residuals(D, step, cfg["vanish_steps"])
-        loss = recon_error(D, to_tensor(train[rng.integers(0, len(train), cfg["batch"])])).mean()
+        with autocast():
+            loss = recon_error(D, to_tensor(train[rng.integers(0, len(train), cfg["batch"])])).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step, seen = step + 1, seen + cfg["batch"]
+        step, seen, train_s = step + 1, seen + cfg["batch"], train_s + time.time() - t0
         if seen // 5000 > (seen - cfg["batch"]) // 5000:
-            D.eval()
-            with torch.no_grad():
-                held_l1 = float(recon_error(D, to_tensor(held)).mean())
-            D.train()
-            curve.append({"images": seen, "held-out L1": round(held_l1, 5), "seconds": round(time.time() - t0)})
-            print(json.dumps(curve[-1]), flush=True)
-    D.eval()
-    with torch.no_grad():
-        x = to_tensor(held[:16])
-        y = D(x).clamp(-1, 1)
-    a.out.mkdir(parents=True, exist_ok=True)
-    tiles = ((torch.cat([x, y]) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-    atomic_write_bytes(a.out / "recon.png", media.grid_png(tiles, cols=16, scale=2))
-    atomic_write_json(a.out / "ae.json", {"config": cfg, "curve": curve,
-                                          "images_per_s": round(seen / (time.time() - t0), 1)})
+            point(judge=bool(judge_every) and seen // judge_every > (seen - cfg["batch"]) // judge_every)
+    point(judge=True)
 
 
 if __name__ == "__main__":

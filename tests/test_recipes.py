@@ -123,3 +123,16 @@ def test_began_cs_ties_ds_code_to_z_and_needs_a_code_as_wide():
     for step in range(1, 80):           # over 40 steps it can first rise (seen with seed 0), then falls
         last = f.train_step(real, torch.Generator().manual_seed(0), step)     # the same z every step
     assert last["cs"] < first["cs"]                   # D learns to read the latent back from the fake
+
+
+def test_the_dcgan_lr_halves_after_each_threshold_of_images_for_both_nets():
+    fam = get_family("dcgan")
+    f = fam(fam.config("cpu", resolution=32, batch=10, lr=2e-4, lr_d=4e-4, lr_halve_kimg=[0.05, 0.1],
+                       **TINY["dcgan"]), "cpu")
+    seen = {}
+    for step in (0, 4, 5, 9, 10, 50):                     # 10 images a step: 50 and 100 images are thresholds
+        f.begin_step(step)
+        seen[step] = (f.opt["G"].param_groups[0]["lr"], f.opt["D"].param_groups[0]["lr"])
+    assert seen[0] == seen[4] == (2e-4, 4e-4)
+    assert seen[5] == seen[9] == (1e-4, 2e-4)
+    assert seen[10] == seen[50] == (5e-5, 1e-4)

@@ -13,6 +13,8 @@ shipped model's card):
                       edges are drawn from a 64 px map instead of an upsampled 32 px one
   r1_gamma, r1_every  R1 penalty on reals, gamma/2 * |grad D(x)|^2, lazily every r1_every steps with
                       its weight multiplied by the interval (StyleGAN2); 0 is off
+  lr_halve_kimg       thousands of images (one process's) after which both learning rates halve, e.g.
+                      [500]: inside a run, so Adam keeps its state (a fresh one from exported weights hurt)
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
 from catgan.models.base import Family
 
 CLASSIC = dict(g_arch="transposed", loss="bce", spectral_norm=False, lr_d=None, ema_kimg=0, diffaug="",
-               g_top=0, r1_gamma=0.0, r1_every=16)
+               g_top=0, r1_gamma=0.0, r1_every=16, lr_halve_kimg=())
 PRESETS = {
     # Pilots on the stickers (10 CPU-minutes each, sticker-space FD; table in the default model's card):
     # upsample + 3x3 conv beat transposed convs (FD 19.2 vs 22.2, with EMA both), while hinge with
@@ -111,6 +113,13 @@ class DCGAN(Family):
         if cfg["loss"] not in ("bce", "hinge"):
             raise ValueError(f"unknown loss {cfg['loss']!r}; choose 'bce' or 'hinge'")
         super().__init__(cfg, *a, **kw)
+
+    def begin_step(self, step):
+        images = step * self.cfg["batch"]
+        halved = 0.5 ** sum(images >= kimg * 1000 for kimg in self.cfg["lr_halve_kimg"])
+        for which, opt in self.opt.items():
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr(which) * halved
 
     def _d(self, net, x, gen):
         return net(self.augment(x, gen)).float()
