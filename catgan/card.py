@@ -5,6 +5,7 @@ from pathlib import Path
 
 from catgan import media
 from catgan.audit import report as rep
+from catgan.audit.modes import MIN_JUDGED, RARE_RATIO, gaps
 from catgan.catalogue import MODEL_FILE, list_models, read_json
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
@@ -58,6 +59,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "ladders": rep.ladders(report), "detect_ladder": rep.detect_ladder(report),
             "detectability": rep.machine_line(report), "labels": {k: v for k, v in report.get("labels", {}).items()
                                                        if k != "histograms"},
+            "pair_gaps": gaps(report["detect"]["pairs"]) if report.get("detect", {}).get("pairs") else None,
             "memorisation": report.get("memorisation"), "pilots": read_json(folder / "pilots.json"),
             "blind_quiz": read_json(folder / "blind_quiz.json").get("takes", []),
             "curve": read_json(folder / "curve.json"), "history": history,
@@ -82,6 +84,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
                            [[k, _fmt(v["detectability"]), _fmt(v["±"])] for k, v in card["detect_ladder"].items()]),
                 "", "The most detectable samples and where the classifier looks: `detectable.png`.", ""]
                if card["detectability"] else []),
+             *_pair_gaps(report.get("detect", {}).get("pairs")),
              *_rows_section("Truncation: detectability against the latent scale",
                             {"how": f"Recommended scale: {report['truncation']['recommended']:g} (Home and the "
                                     "explorer start there).", "rows": report["truncation"]["rows"]}
@@ -96,6 +99,32 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
+
+
+def _pair_gaps(pairs: list[dict] | None) -> list[str]:
+    """The pose x item pairs the model draws rarely, and those the detector catches most often."""
+    if not pairs:
+        return []
+    found = gaps(pairs)
+
+    def rows(chosen):
+        return [[f"{r['pose']} × {r['item']}", f"{r['real']:.1%}", f"{r['generated']:.1%}",
+                 "" if r.get("caught") is None else f"{r['caught']:.0%} of {r['judged']}"] for r in chosen]
+
+    head = ["pose × item", "real share", "generated share", "caught by the detector"]
+    rare = rows(found["rare"]) or [["(none: every pair drawn at least half as often as in the data)", "", "", ""]]
+    return ["## Pose × item pairs drawn rarely or badly", "",
+            "Labelled by the sticker space, on the samples judged for detectability. Drawn rarely (under "
+            f"{RARE_RATIO:.0%} of the pair's share of the data):", "",
+            *_md_table(head, rare), "",
+            f"Caught most often by the detector (pairs with {MIN_JUDGED}+ judged samples; "
+            f"{_overall_caught(pairs):.0%} of all judged samples are caught):", "",
+            *_md_table(head, rows(found["caught"])), ""]
+
+
+def _overall_caught(pairs: list[dict]) -> float:
+    judged = sum(r.get("judged") or 0 for r in pairs)
+    return sum((r.get("caught") or 0) * (r.get("judged") or 0) for r in pairs) / max(judged, 1)
 
 
 def _quiz_line(takes: list[dict], step: int) -> list[str]:

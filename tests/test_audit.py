@@ -187,8 +187,16 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
     for name, title in (("pilots", "a-base"), ("curve", "0.99")):
         (folder / f"{name}.json").write_text(json.dumps(
             {"how": f"how the {name} were made", "rows": [{"what": title, "sticker fd": 65.17}]}))
+    pairs = [{"pose": "lie", "item": "fish", "real": 0.02, "generated": 0.004, "ratio": 0.2, "judged": 3,
+              "caught": 1.0},
+             {"pose": "sit", "item": "ball", "real": 0.02, "generated": 0.03, "ratio": 1.5, "judged": 30,
+              "caught": 0.9}]
+    (folder / "eval.json").write_text(json.dumps({"detect": {"pairs": pairs}}))
     card = write_card(folder, "test machine")
     text = (folder / "card.md").read_text()
+    assert "## Pose × item pairs drawn rarely or badly" in text
+    assert "| lie × fish | 2.0% | 0.4% | 100% of 3 |" in text and "| sit × ball | 2.0% | 3.0% | 90% of 30 |" in text
+    assert [r["pose"] for r in card["pair_gaps"]["rare"]] == ["lie"] and "91% of all judged" in text
     assert "## Pilots" in text and "| a-base | 65.2 |" in text
     assert "## Robust FD against images seen" in text and "| 0.99 | 65.2 |" in text
     assert card["curve"]["rows"][0]["what"] == "0.99" and (folder / "samples" / "final.png").exists()

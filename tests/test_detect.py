@@ -109,6 +109,9 @@ def test_detect_model_writes_its_figure_ladder_and_heat_maps(tiny_cfg, tmp_path)
     assert {"detectability", "auc", "stderr", "ladder", "on_ladder", "most_detectable"} <= set(out)
     assert set(out["ladder"]) == {"real", "blur_0.5px", "blur_1px", "noise_3", "jpeg_90"}
     assert all(t["seed"] >= 1_000_000 and t["tell"] in tells.PARTS for t in out["most_detectable"])
+    judged = sum(r["judged"] for r in out["pairs"])        # each sample some fit held out, in one pair or another
+    assert TINY.n_test <= judged <= len(TINY.seeds) * TINY.n_test
+    assert abs(sum(r["real"] for r in out["pairs"]) - 1) < 1e-3
     report = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert report["detect"]["detectability"] == out["detectability"]
     assert (tmp_path / "run" / DETECTABLE_FILE).read_bytes()[:4] == b"\x89PNG"
@@ -136,3 +139,25 @@ def test_keep_points_saves_every_quality_point_and_a_resume_keeps_the_flag(tiny_
     assert kept == ["step_0000002.safetensors", "step_0000004.safetensors", "step_0000006.safetensors"]
     assert load_generator(Path(cfg.out) / POINTS / kept[0]).meta["best"]["step"] == 2
     assert "--keep-points" in resume_args(Path(cfg.out))
+
+
+def test_the_pair_table_gives_shares_and_the_detectors_catches_per_pose_and_item():
+    from catgan.audit.detect import Fold, caught
+    from catgan.audit.modes import gaps, pair_table
+    names = {"pose": ["sit", "lie"], "item": ["none", "fish"]}
+    real_pose, real_item = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])        # four pairs, 1/4 each
+    fake_pose, fake_item = np.array([0] * 30 + [1] * 10), np.array([0] * 20 + [1] * 10 + [0] * 10)  # no lie×fish
+    folds = [Fold(None, 0, 0, np.zeros(1), np.array([-1.0] * 20 + [1.0] * 10), np.arange(30)),     # sit: caught
+             Fold(None, 0, 0, np.zeros(1), np.array([-1.0] * 10 + [1.0] * 10), np.arange(10, 30))]
+    got = caught(folds, 40)
+    assert got[:10].tolist() == [1.0] * 10 and got[10:20].tolist() == [1.0] * 10 and got[20:30].tolist() == [0.0] * 10
+    assert (got[30:] == -1).all()                                             # never held out
+    rows = pair_table(real_pose, real_item, fake_pose, fake_item, names, got)
+    assert [(r["pose"], r["item"], r["generated"]) for r in rows][0] == ("lie", "fish", 0.0)   # rarest first
+    by = {(r["pose"], r["item"]): r for r in rows}
+    assert by["sit", "none"]["ratio"] == 2.0 and by["sit", "none"]["caught"] == 1.0
+    assert by["sit", "none"]["judged"] == 20
+    assert by["sit", "fish"]["caught"] == 0.0 and by["lie", "none"]["judged"] == 0
+    found = gaps(rows)
+    assert [(r["pose"], r["item"]) for r in found["rare"]] == [("lie", "fish")]
+    assert [(r["pose"], r["item"]) for r in found["caught"]] == [("sit", "none")]     # fish: 10 judged, too few

@@ -208,6 +208,16 @@ def detectability(real: np.ndarray, fake: np.ndarray, p: Protocol = Protocol(), 
     return out
 
 
+def caught(folds: list[Fold], n: int) -> np.ndarray:
+    """Per generated image (of the n passed in): the share of the fits that held it out which called it
+    fake; -1 where no fit judged it."""
+    hits, seen = np.zeros(n), np.zeros(n)
+    for f in folds:
+        hits[f.fake_index] += f.fake_scores <= 0
+        seen[f.fake_index] += 1
+    return np.where(seen > 0, hits / np.maximum(seen, 1), -1.0)
+
+
 # The ladder: real images made slightly worse, judged the same way, so a figure reads as "about as
 # detectable as a 1 px blur". Keys are report keys.
 def _ladder_rungs() -> dict:

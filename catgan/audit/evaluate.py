@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from catgan.audit import degrade, detect, spectrum, tells, truncation
+from catgan.audit import degrade, detect, spectrum, sticker_space, tells, truncation
 from catgan.audit.failures import seed_latents
 from catgan.audit.metrics import fid, kid, prdc
-from catgan.audit.modes import label_measures
+from catgan.audit.modes import label_measures, pair_table
 from catgan.audit.neighbors import build_index, memorisation_rate
 from catgan.audit.spaces import FeatureSpace, dataset_features, dataset_key, rho, spaces_for
 from catgan.data.dataset import Dataset, cache_root, dataset_for, resolve_dataset
@@ -117,6 +117,10 @@ def detect_report(ds: Dataset, images: np.ndarray, png: Path | None = None, prog
                                     **t, "colour": round(float(c), 3)}
                                    for i, w, t, c in zip(index, worst, named, colour)],
                   tells={part: sum(t["tell"] == part for t in named) for part in tells.PARTS})
+    if ds.labels:              # which pose x item pairs it draws rarely, and which the detector catches
+        fake = sticker_space.classify(images[:need])
+        result["pairs"] = pair_table(ds.labels["pose"], ds.labels["item"], fake["pose"], fake["item"],
+                                     ds.label_names, detect.caught(folds, need))
     if png is not None:
         overlays = np.stack([tells.overlay(im, m) for im, m in zip(images[index], maps)])
         atomic_write_bytes(png, grid_png(np.concatenate([images[index], overlays]), cols=len(index), scale=2))

@@ -52,3 +52,35 @@ def label_measures(ds: Dataset, fake_images: np.ndarray | None, check: np.ndarra
         pred = sticker_space.classify(np.asarray(ds.images)[check])
         out["classifier_accuracy_on_real"] = {a: float((pred[a] == real[a][check]).mean()) for a in ATTRIBUTES}
     return out
+
+
+RARE_RATIO = 0.5      # a pair is drawn rarely when its generated share is under half its real share
+MIN_JUDGED = 20       # a pair's caught share is shown only when the detector judged this many of its samples
+
+
+def pair_table(real_pose, real_item, fake_pose, fake_item, names: dict[str, list[str]],
+               caught: np.ndarray | None = None) -> list[dict]:
+    """Every pose x item pair present in the real data: its real and generated shares, and, with `caught`
+    (per generated image: 1 the detector called it fake, 0 real, -1 not judged), the share of the pair's
+    judged samples caught. Sorted from the rarest drawn (generated / real share) up."""
+    n_item = len(names["item"])
+    pair_r = np.asarray(real_pose) * n_item + np.asarray(real_item)
+    pair_f = np.asarray(fake_pose) * n_item + np.asarray(fake_item)
+    rows = []
+    for pair in np.unique(pair_r):
+        share_r, share_f = float((pair_r == pair).mean()), float((pair_f == pair).mean())
+        row = {"pose": names["pose"][pair // n_item], "item": names["item"][pair % n_item],
+               "real": round(share_r, 4), "generated": round(share_f, 4), "ratio": round(share_f / share_r, 3)}
+        if caught is not None:
+            judged = caught[(pair_f == pair) & (caught >= 0)]
+            row.update(judged=int(len(judged)), caught=round(float(judged.mean()), 3) if len(judged) else None)
+        rows.append(row)
+    return sorted(rows, key=lambda r: r["ratio"])
+
+
+def gaps(rows: list[dict], k: int = 5) -> dict[str, list[dict]]:
+    """The pairs a model draws rarely (under RARE_RATIO of their real share) and, of those it draws
+    often enough to judge, the k the detector catches most often."""
+    judged = [r for r in rows if (r.get("judged") or 0) >= MIN_JUDGED]
+    return {"rare": [r for r in rows if r["ratio"] < RARE_RATIO],
+            "caught": sorted(judged, key=lambda r: -r["caught"])[:k]}
