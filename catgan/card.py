@@ -3,15 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from catgan import media
 from catgan.audit import report as rep
 from catgan.audit.modes import MIN_JUDGED, RARE_RATIO, gaps
 from catgan.catalogue import MODEL_FILE, list_models, read_json
+from catgan.data.dataset import dataset_for, render_stickers
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.runs import best_row, read_metrics, read_quality
 
 
+RECON_FILE = "reconstructions.png"   # in samples/: a BEGAN's D reconstructing unseen stickers
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
     name: f"scripts/train_zoo.sh {name}"
     for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64")}
@@ -41,6 +46,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     g = load_generator(folder / MODEL_FILE, device="cpu")
     meta, report = g.meta, read_json(folder / "eval.json")
     atomic_write_bytes(folder / "samples" / "final.png", media.grid_png(g.generate(g.latents(0, 64)), cols=8))
+    recon_l1 = reconstructions(folder, meta)
     metrics = read_metrics(folder)
     every = max(1, len(metrics.get("step", [])) // 200)
     history = {k: v[::every] for k, v in metrics.items() if k != "time"}
@@ -85,6 +91,10 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
                 "", "The most detectable samples and where the classifier looks: `detectable.png`.", ""]
                if card["detectability"] else []),
              *_pair_gaps(report.get("detect", {}).get("pairs")),
+             *(["## What bounds it: D's reconstructions of unseen stickers", "",
+                "BEGAN's G learns to draw what its discriminator, an autoencoder, reconstructs well. "
+                f"`samples/{RECON_FILE}`: 16 stickers rendered with a seed the training set did not use (top) over D's "
+                f"reconstructions (mean L1 {recon_l1:.3f} on [-1, 1]).", ""] if recon_l1 is not None else []),
              *_rows_section("Truncation: detectability against the latent scale",
                             {"how": f"Recommended scale: {report['truncation']['recommended']:g} (Home and the "
                                     "explorer start there).", "rows": report["truncation"]["rows"]}
@@ -99,6 +109,23 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              "Samples: `samples/final.png`; training snapshots: `samples/step_*.png`; losses: `metrics.jsonl`."]
     atomic_write_bytes(folder / "card.md", ("\n".join(lines) + "\n").encode())
     return card
+
+
+def reconstructions(folder: Path, meta: dict, n: int = 16) -> float | None:
+    """A BEGAN trained on rendered stickers: n unseen stickers over its D's reconstructions, as RECON_FILE;
+    returns their mean L1 error (None for other models)."""
+    if meta.get("family") != "began" or meta.get("dataset", {}).get("source") != "synthetic":
+        return None
+    g = load_generator(folder / MODEL_FILE, device="cpu", with_critic=True)
+    if g.critic is None:
+        return None
+    reals, _ = render_stickers(n, g.resolution, dataset_for(meta).info.get("seed", 0) + 1, progress=False)
+    with torch.inference_mode():
+        x = torch.from_numpy(reals).permute(0, 3, 1, 2).float() / 127.5 - 1
+        y = g.critic(x).float().clamp(-1, 1)
+    out = ((y + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    atomic_write_bytes(folder / "samples" / RECON_FILE, media.grid_png(np.concatenate([reals, out]), cols=n, scale=2))
+    return float((y - x).abs().mean())
 
 
 def _pair_gaps(pairs: list[dict] | None) -> list[str]:

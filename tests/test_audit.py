@@ -197,6 +197,8 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
     assert "## Pose × item pairs drawn rarely or badly" in text
     assert "| lie × fish | 2.0% | 0.4% | 100% of 3 |" in text and "| sit × ball | 2.0% | 3.0% | 90% of 30 |" in text
     assert [r["pose"] for r in card["pair_gaps"]["rare"]] == ["lie"] and "91% of all judged" in text
+    assert "## What bounds it: D's reconstructions of unseen stickers" in text        # a BEGAN's card
+    assert (folder / "samples" / "reconstructions.png").read_bytes()[:4] == b"\x89PNG"
     assert "## Pilots" in text and "| a-base | 65.2 |" in text
     assert "## Robust FD against images seen" in text and "| 0.99 | 65.2 |" in text
     assert card["curve"]["rows"][0]["what"] == "0.99" and (folder / "samples" / "final.png").exists()
