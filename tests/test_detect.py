@@ -113,8 +113,12 @@ def test_detect_model_writes_its_figure_ladder_and_heat_maps(tiny_cfg, tmp_path)
     assert TINY.n_test <= judged <= len(TINY.seeds) * TINY.n_test
     assert abs(sum(r["real"] for r in out["pairs"]) - 1) < 1e-3
     report = json.loads((tmp_path / "run" / "eval.json").read_text())
-    assert report["detect"]["detectability"] == out["detectability"]
+    assert report["detect"]["detectability"] == out["detectability"] and out["saved"].startswith("written into")
     assert (tmp_path / "run" / DETECTABLE_FILE).read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "run" / "eval.json").write_text(json.dumps({**report, "step": 99, "detect": {}}))
+    again = detect_model(model, progress=False, p=TINY)                  # a report of another model is kept
+    assert "not written" in again["saved"] and "reports step 99" in again["saved"]
+    assert json.loads((tmp_path / "run" / "eval.json").read_text())["detect"] == {}
 
 
 def test_the_recommended_scale_is_the_least_detectable_that_keeps_the_combinations():

@@ -35,6 +35,7 @@ def cmd_detect(a):
           f"{r['on_ladder']}")
     print("ladder: " + ", ".join(f"{k} {v:.3f}" for k, v in r["ladder"].items()))
     print("most detectable seeds: " + ", ".join(f"{t['seed']} ({t['tell']})" for t in r["most_detectable"]))
+    print(f"figure {r['saved']}")
     return None
 
 

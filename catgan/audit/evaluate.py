@@ -141,8 +141,8 @@ def detect_model(checkpoint: str | Path, data: str | None = None, out: str | Pat
     images = generate(g, p.n_train + p.n_test, progress)
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
     result = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, p)
-    _merge(target, g, ds, checkpoint, "detect", result)
-    return {"model": str(checkpoint), "step": g.meta.get("step"), **result}
+    saved = _merge(target, g, ds, checkpoint, "detect", result)
+    return {"model": str(checkpoint), "step": g.meta.get("step"), **result, "saved": saved}
 
 
 def truncation_model(checkpoint: str | Path, data: str | None = None, out: str | Path | None = None,
@@ -152,19 +152,24 @@ def truncation_model(checkpoint: str | Path, data: str | None = None, out: str |
     g, ds = model_and_data(checkpoint, data)
     z = seed_latents(g, range(EVAL_SEED, EVAL_SEED + p.n_train + p.n_test))
     result = truncation.sweep(g.generate, z, ds, p=p, progress=progress)
-    _merge(Path(out) if out else Path(checkpoint).parent / EVAL_FILE, g, ds, checkpoint, "truncation", result)
-    return {"model": str(checkpoint), "step": g.meta.get("step"), **result}
+    target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
+    saved = _merge(target, g, ds, checkpoint, "truncation", result)
+    return {"model": str(checkpoint), "step": g.meta.get("step"), **result, "saved": saved}
 
 
-def _merge(target: Path, g, ds: Dataset, checkpoint, key: str, value: dict) -> None:
-    """One section into a model's eval report, unless the report is of another step (two models mixed)."""
+def _merge(target: Path, g, ds: Dataset, checkpoint, key: str, value: dict) -> str:
+    """One section into a model's eval report, unless the report is of another step (two models mixed);
+    says which."""
     try:
         report = json.loads(target.read_text())
     except (OSError, json.JSONDecodeError):
         report = {"model": str(checkpoint), "family": g.family, "step": g.meta.get("step"), "dataset": str(ds.path)}
-    if report.get("step") == g.meta.get("step"):
-        report[key] = value
-        atomic_write_json(target, report)
+    if report.get("step") != g.meta.get("step"):
+        return (f"not written into {target}: it reports step {report.get('step')}, this model is at step "
+                f"{g.meta.get('step')} (run `catgan eval` to renew it, or pass --eval-json elsewhere)")
+    report[key] = value
+    atomic_write_json(target, report)
+    return f"written into {target}"
 
 
 def generate(g, n: int, progress: bool = True) -> np.ndarray:
