@@ -13,7 +13,11 @@ The first 3,000 images are held out. Every 5 k images it prints the L1 reconstru
 them; every --judge-kimg (and at the end) the detectability of all 3,000 reconstructions against the
 originals (one fit of catgan.audit.detect's protocol: 0.5 is indistinguishable; real stickers blurred
 1 px score about 0.95). Writes ae.json (the curve), recon.png (16 held-out reals over their
-reconstructions) and d.safetensors (D's weights, its config in the metadata) at every judged point.
+reconstructions) and warm_start.safetensors at every judged point: this D with a fresh G (or --g-from a
+model's), a BEGAN checkpoint at step vanish_steps (so D's residuals stay faded) that a GAN run starts from:
+
+    .venv/bin/python -m catgan train --model began --init-from ~/.cache/catgan/runs/ae-32-h128/warm_start.safetensors \
+        --set lr=1e-4 --set lambda_k=0.001 ...
 """
 from __future__ import annotations
 
@@ -25,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from catgan import media  # noqa: E402
@@ -34,7 +37,8 @@ from catgan.cli import set_values  # noqa: E402
 from catgan.data.dataset import resolve_dataset  # noqa: E402
 from catgan.device import choose_precision  # noqa: E402
 from catgan.io import atomic_write_bytes, atomic_write_json  # noqa: E402
-from catgan.models.began import PRESETS, Discriminator, fade_residuals, recon_error  # noqa: E402
+from catgan.models.began import PRESETS, Discriminator, Generator, fade_residuals, recon_error  # noqa: E402
+from catgan.train.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 
 HELD = 3000
 
@@ -56,6 +60,21 @@ def reconstruct(D, images: np.ndarray, autocast, batch: int = 250) -> np.ndarray
     return out
 
 
+def warm_start(path: Path, D, cfg: dict, g_from: Path | None):
+    """D with a G (fresh, or a model's sampling net), as a checkpoint `catgan train --init-from` takes."""
+    if g_from:
+        tensors, meta = load_checkpoint(g_from)
+        net = meta.get("sample_net", "G")
+        g_state = {k[len(net) + 1:]: v for k, v in tensors.items() if k.startswith(net + ".")}
+    else:
+        torch.manual_seed(0)
+        g_state = Generator(resolution=64, **cfg).state_dict()
+    tensors = {**{f"G.{k}": v for k, v in g_state.items()}, **{f"D.{k}": v for k, v in D.state_dict().items()}}
+    save_checkpoint(path, tensors, {"family": "began", "config": {**cfg, "resolution": 64}, "resolution": 64,
+                                    "latent_dim": cfg["latent_dim"], "step": cfg["vanish_steps"],
+                                    "state": {"k": 0.0}, "sample_net": "G"})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="stickers")
@@ -66,6 +85,7 @@ def main():
                                                                    "(0: at the end only)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    ap.add_argument("--g-from", type=Path, help="the warm start's G from this model (default: a fresh G)")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -74,7 +94,7 @@ def main():
     def autocast():
         return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision.bf16)
 
-    cfg = {**PRESETS[a.preset], **set_values(a.set)}
+    cfg = {**PRESETS[a.preset], "preset": a.preset, **set_values(a.set)}
     images = np.asarray(resolve_dataset(a.data, 64).images)
     held, train = images[:HELD], images[HELD:]
     torch.manual_seed(0)
@@ -92,8 +112,7 @@ def main():
             t = time.time()
             d = detect.detectability(held, recon, detect.Protocol().one_fit())
             row.update(detectability=round(d["detectability"], 4), detect_seconds=round(time.time() - t))
-            atomic_write_bytes(a.out / "d.safetensors", save(D.state_dict(), metadata={"config": json.dumps(cfg),
-                                                                                      "images": str(seen)}))
+            warm_start(a.out / "warm_start.safetensors", D, cfg, a.g_from)
             atomic_write_bytes(a.out / "recon.png", media.grid_png(np.concatenate([held[:16], recon[:16]]),
                                                                      cols=16, scale=2))
         curve.append(row)
