@@ -264,8 +264,8 @@ def _ladder_table(ladders: dict) -> list[str]:
 
 def quality_markdown() -> str:
     """The README's table of shipped models in the robust space, then each space's ladder."""
-    cols = ["detectability", "on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
-            "sticker density", "detail hf", "memorised", "efficientnet fd"]
+    cols = ["detectability", "detector's quiz", "on the ladder", "sticker fd", "pose×item coverage", "KL(real‖gen)",
+            "sticker coverage", "sticker density", "detail hf", "memorised", "efficientnet fd"]
     rows, ladders = [], {}
     for e in [m for m in list_models() if m.kind == "shipped"]:
         report = read_json(e.folder / "eval.json")

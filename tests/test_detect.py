@@ -165,3 +165,12 @@ def test_the_pair_table_gives_shares_and_the_detectors_catches_per_pose_and_item
     found = gaps(rows)
     assert [(r["pose"], r["item"]) for r in found["rare"]] == [("lie", "fish")]
     assert [(r["pose"], r["item"]) for r in found["caught"]] == [("sit", "none")]     # fish: 10 judged, too few
+
+
+def test_the_detectors_quiz_is_chance_for_alike_scores_and_certain_when_every_fake_scores_lowest():
+    from catgan.audit.detect import quiz_rate
+    rng = np.random.default_rng(0)
+    assert abs(quiz_rate(rng.normal(size=20000), rng.normal(size=20000)) - 1 / 6) < 0.01
+    assert quiz_rate(np.array([1.0, 2.0, 3.0]), np.array([0.0, -1.0])) == 1.0
+    assert quiz_rate(np.array([1.0, 2.0, 3.0]), np.array([3.0])) == 0.0             # a tie goes against it
+    assert quiz_rate(np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.5])) == 0.5 ** 5    # half the reals above it

@@ -197,7 +197,7 @@ def test_report_card_shows_the_most_detectable_samples_with_their_heat_maps(app,
         assert "Latent_sliders?model=tiny-dcgan&base=1000" in link.get_attribute("href")
         page.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")
         idle(page)
-        page.get_by_text("A classifier tells its samples from real", exact=False).first.wait_for()
+        page.get_by_text("A classifier finds the fake", exact=False).first.wait_for()          # the same quiz
     finally:
         (folder / EVAL_FILE).unlink()
         (folder / DETECTABLE_FILE).unlink()

@@ -232,6 +232,7 @@ def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
         assert not at.exception
         df, ladders, detect_ladder = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
         assert 0 <= df.loc["tiny", "detectability"] <= 1 and df.loc["tiny", "detectability ±"] > 0
+        assert 0 <= df.loc["tiny", "detector's quiz"] <= 1
         assert list(detect_ladder.index) == ["real vs real", "blur 0.5 px", "blur 1 px", "noise 3/255", "JPEG 90"]
         assert len(images(at)) == 1                                  # the most detectable samples' heat maps
         assert "seed 1000" in " ".join(m.value for m in at.markdown)   # each opens in the explorer

@@ -66,7 +66,12 @@ if d["rounds"]:
 report = entry.eval_report()
 if rep.machine_line(report):
     det = report["detect"]
-    machine.metric("A classifier tells its samples from real", f"{det['detectability']:.0%}",
-                   help="One image at a time, against held-out real images; 50% is chance (Report card)")
+    if "quiz" in det:
+        machine.metric("A classifier finds the fake", f"{det['quiz']:.0%}",
+                       help="The same quiz: rows of five held-out real images and one sample, the fake the one "
+                            "it scores least real; chance 17% (Report card)")
+    else:
+        machine.metric("A classifier tells its samples from real", f"{det['detectability']:.0%}",
+                       help="One image at a time, against held-out real images; 50% is chance (Report card)")
     machine.caption(rep.machine_line(report))
 ui.link_notice()

@@ -31,8 +31,8 @@ for entry in ui.models():
 
 if rows:
     table = pd.DataFrame.from_dict(rows, orient="index")
-    lead = ["detectability", "detectability ±", "detectability on its ladder", "on the ladder", "sticker fd",
-            "pose×item coverage", "KL(real‖gen)", "sticker coverage",
+    lead = ["detectability", "detectability ±", "detector's quiz", "detectability on its ladder", "on the ladder",
+            "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
             "sticker density", "detail hf", "memorised", "people find the fake", "quiz rows"]
     table = table[[c for c in lead if c in table] + [c for c in table if c not in lead]]
     st.dataframe(table.style.format(precision=3, na_rep="–"), width="stretch")

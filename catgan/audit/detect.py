@@ -39,6 +39,7 @@ N_TRAIN = 2000          # images a side the classifier learns from
 N_TEST = 1000           # images a side it is judged on
 SEEDS = (0, 1, 2)       # one fit per seed (its own split, init and nuisances); the figure is their mean
 FIT_SD = 0.06           # how far one fit's figure strays: the three fits of dcgan-stickers64 spread 0.72-0.84
+QUIZ_REALS = 5          # the blind quiz's rows: five real images and one sample
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,15 @@ def auc(real_scores: np.ndarray, fake_scores: np.ndarray) -> float:
     return float(roc_auc_score(y, np.r_[real_scores, fake_scores]))
 
 
+def quiz_rate(real_scores: np.ndarray, fake_scores: np.ndarray, k: int = QUIZ_REALS) -> float:
+    """The detector taking the blind quiz: the chance that a held-out fake scores as the least real of a
+    row with k held-out reals (ties go against it), over rows drawn from the judged images. Chance is
+    1 / (k + 1); this is the figure to set beside the share of fakes people find."""
+    reals = np.sort(np.asarray(real_scores))
+    above = 1 - np.searchsorted(reals, fake_scores, side="right") / len(reals)   # share of reals above each fake
+    return float(np.mean(above ** k))
+
+
 @dataclass
 class Fold:
     """One seed's fit: the detector and how it judged its held-out images."""
@@ -201,6 +211,7 @@ def detectability(real: np.ndarray, fake: np.ndarray, p: Protocol = Protocol(), 
     between = float(accs.std(ddof=1) / math.sqrt(len(accs))) if len(accs) > 1 else FIT_SD
     binomial = math.sqrt(max(acc * (1 - acc), 1e-4) / (2 * p.n_test * len(accs)))
     out = {"detectability": round(acc, 4), "auc": round(float(np.mean([f.auc for f in folds])), 4),
+           "quiz": round(float(np.mean([quiz_rate(f.real_scores, f.fake_scores) for f in folds])), 4),
            "stderr": round(max(between, binomial), 4), "folds": [round(a, 4) for a in accs.tolist()],
            "protocol": p.key()}
     if keep_folds:

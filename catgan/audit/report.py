@@ -32,6 +32,7 @@ def row(name: str, report: dict) -> dict:
     out["detectability"] = det.get("detectability")
     out["detectability ±"] = det.get("stderr")
     out["detectability on its ladder"] = det.get("on_ladder")
+    out["detector's quiz"] = det.get("quiz")
     out["detail hf"] = report.get("detail", {}).get("hf")
     labels = report.get("labels", {})
     out["pose×item coverage"] = labels.get("mode_coverage")
@@ -68,5 +69,7 @@ def machine_line(report: dict) -> str | None:
     det = report.get("detect", {})
     if "detectability" not in det:
         return None
+    quiz = (f" Shown a quiz row of five real images and one sample, it finds the fake {det['quiz']:.0%} of the "
+            "time (chance 17%)." if "quiz" in det else "")
     return (f"A fresh classifier tells this model's samples from real images {det['detectability']:.1%} of the "
-            f"time (± {det['stderr']:.1%}; 50% is chance): {det['on_ladder']}.")
+            f"time (± {det['stderr']:.1%}; 50% is chance): {det['on_ladder']}.{quiz}")
