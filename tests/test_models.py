@@ -261,3 +261,15 @@ def test_full_resolution_arrives_when_the_schedule_says():
     level, alpha = schedule(n - 1, phases)
     assert level == last and alpha < 1
     assert schedule(n, phases) == (last, 1.0)
+
+
+def test_pgwgan_d_channels_widen_the_critic_alone_and_it_judges_as_before():
+    fam = get_family("pgwgan")
+    torch.manual_seed(0)
+    base = fam(fam.config("cpu", resolution=32, **TINY["pgwgan"]))
+    wider = fam(fam.config("cpu", resolution=32, **{**TINY["pgwgan"], "d_channels": [16, 16, 8, 16]}))
+    assert wider.D.from_rgb[3].weight.shape[0] == 16 and wider.G.to_rgb[3].weight.shape[1] == 8   # G as it was
+    wider.D.load_state_dict(wider.fit_weights("D", base.D.state_dict()))
+    x = torch.rand(8, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(wider.D(x), base.D(x), atol=1e-5)

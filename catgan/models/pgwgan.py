@@ -185,10 +185,13 @@ def minibatch_stddev(x, group):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), group=4, **_):
+    """The critic; `d_channels`, when set, are its own channels per level (else G's), e.g. wider at 64 px,
+    where fur and faces are judged."""
+
+    def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), group=4, d_channels=None, **_):
         super().__init__()
         n = levels(resolution)
-        ch = per_level(channels, n)
+        ch = per_level(d_channels or channels, n)
         self.from_rgb = nn.ModuleList(EqConv(3, c, 1) for c in ch)
         self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i], ch[i], 3), EqConv(ch[i], ch[i - 1], 3)])
                                     for i in range(1, n))
