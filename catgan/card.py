@@ -135,7 +135,7 @@ def _pair_gaps(pairs: list[dict] | None) -> list[str]:
     found = gaps(pairs)
 
     def rows(chosen):
-        return [[f"{r['pose']} × {r['item']}", f"{r['real']:.1%}", f"{r['generated']:.1%}",
+        return [[f"{r['pose']} × {r['item']}", f"{r['real']:.1%}", _share(r["generated"]),
                  "" if r.get("caught") is None else f"{r['caught']:.0%} of {r['judged']}"] for r in chosen]
 
     head = ["pose × item", "real share", "generated share", "caught by the detector"]
@@ -147,6 +147,10 @@ def _pair_gaps(pairs: list[dict] | None) -> list[str]:
             f"Caught most often by the detector (pairs with {MIN_JUDGED}+ judged samples; "
             f"{_overall_caught(pairs):.0%} of all judged samples are caught):", "",
             *_md_table(head, rows(found["caught"])), ""]
+
+
+def _share(x: float) -> str:
+    return "under 0.1%" if 0 < x < 0.0005 else f"{x:.1%}"
 
 
 def _overall_caught(pairs: list[dict]) -> float:
