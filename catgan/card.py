@@ -43,10 +43,10 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     `machine` describes where it was trained, for models saved before runs recorded it themselves.
     """
     folder = Path(folder)
-    g = load_generator(folder / MODEL_FILE, device="cpu")
+    g = load_generator(folder / MODEL_FILE, device="cpu", with_critic=True)
     meta, report = g.meta, read_json(folder / "eval.json")
     atomic_write_bytes(folder / "samples" / "final.png", media.grid_png(g.generate(g.latents(0, 64)), cols=8))
-    recon_l1 = reconstructions(folder, meta)
+    recon_l1 = reconstructions(folder, g)
     metrics = read_metrics(folder)
     every = max(1, len(metrics.get("step", [])) // 200)
     history = {k: v[::every] for k, v in metrics.items() if k != "time"}
@@ -93,8 +93,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              *_pair_gaps(report.get("detect", {}).get("pairs")),
              *(["## What bounds it: D's reconstructions of unseen stickers", "",
                 "BEGAN's G learns to draw what its discriminator, an autoencoder, reconstructs well. "
-                f"`samples/{RECON_FILE}`: 16 stickers rendered with a seed the training set did not use (top) over D's "
-                f"reconstructions (mean L1 {recon_l1:.3f} on [-1, 1]).", ""] if recon_l1 is not None else []),
+                f"`samples/{RECON_FILE}`: 16 stickers rendered with a seed the training set did not use (top) "
+                f"over D's reconstructions (mean L1 {recon_l1:.3f} on [-1, 1]).", ""] if recon_l1 is not None else []),
              *_rows_section("Truncation: detectability against the latent scale",
                             {"how": f"Recommended scale: {report['truncation']['recommended']:g} (Home and the "
                                     "explorer start there).", "rows": report["truncation"]["rows"]}
@@ -111,20 +111,18 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     return card
 
 
-def reconstructions(folder: Path, meta: dict, n: int = 16) -> float | None:
+def reconstructions(folder: Path, g, n: int = 16) -> float | None:
     """A BEGAN trained on rendered stickers: n unseen stickers over its D's reconstructions, as RECON_FILE;
-    returns their mean L1 error (None for other models)."""
-    if meta.get("family") != "began" or meta.get("dataset", {}).get("source") != "synthetic":
+    returns their mean L1 error (None for other models, or a model shipped without D)."""
+    if g.family != "began" or g.meta.get("dataset", {}).get("source") != "synthetic" or g.critic is None:
         return None
-    g = load_generator(folder / MODEL_FILE, device="cpu", with_critic=True)
-    if g.critic is None:
-        return None
-    reals, _ = render_stickers(n, g.resolution, dataset_for(meta).info.get("seed", 0) + 1, progress=False)
+    reals, _ = render_stickers(n, g.resolution, dataset_for(g.meta).info.get("seed", 0) + 1, progress=False)
     with torch.inference_mode():
         x = torch.from_numpy(reals).permute(0, 3, 1, 2).float() / 127.5 - 1
         y = g.critic(x).float().clamp(-1, 1)
     out = ((y + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-    atomic_write_bytes(folder / "samples" / RECON_FILE, media.grid_png(np.concatenate([reals, out]), cols=n, scale=2))
+    grid = media.grid_png(np.concatenate([reals, out]), cols=n, scale=2)
+    atomic_write_bytes(folder / "samples" / RECON_FILE, grid)
     return float((y - x).abs().mean())
 
 

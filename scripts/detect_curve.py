@@ -58,7 +58,8 @@ def main() -> None:
         batch = meta["config"]["batch"] * meta.get("world_size", 1)
         rows.append({"step": meta["step"], "M images": round(meta["step"] * batch / 1e6, 3),
                      "detectability": d["detectability"], "±": d["stderr"], "detector's quiz": d.get("quiz"),
-                     "hook fd": q.get("fd"), "pose×item coverage": q.get("mode_coverage"), "KL(real‖gen)": q.get("kl")})
+                     "hook fd": q.get("fd"), "pose×item coverage": q.get("mode_coverage"),
+                     "KL(real‖gen)": q.get("kl")})
         print(json.dumps(rows[-1]), flush=True)
     table = {"how": f"Each kept point judged by fake detectability ({a.fits} fit{'s' * (a.fits > 1)} of the "
                     "protocol on 3,000 samples), beside the FD (sticker space, 1,000 samples), pose x item coverage "
