@@ -94,10 +94,11 @@ def detect_ladder(ds: Dataset, p: detect.Protocol = detect.Protocol(), progress:
 
 
 def detect_report(ds: Dataset, images: np.ndarray, png: Path | None = None, progress: bool = True,
-                  p: detect.Protocol = detect.Protocol()) -> dict:
+                  p: detect.Protocol = detect.Protocol(), fake_labels: dict | None = None) -> dict:
     """How detectable a model's samples (seeds EVAL_SEED, EVAL_SEED + 1, ...) are, read against the
     ladder; its most detectable held-out samples with what gives them away, their heat maps as a PNG
-    (row 1 the samples, row 2 where the detector looks) when `png` is given."""
+    (row 1 the samples, row 2 where the detector looks) when `png` is given. On a labelled dataset, the
+    pose x item pairs, from `fake_labels` (the sticker space's labels of `images`) where already made."""
     judged, _ = detect.real_halves(np.asarray(ds.images), p)
     need = p.n_train + p.n_test
     if len(images) < need:
@@ -118,7 +119,8 @@ def detect_report(ds: Dataset, images: np.ndarray, png: Path | None = None, prog
                                    for i, w, t, c in zip(index, worst, named, colour)],
                   tells={part: sum(t["tell"] == part for t in named) for part in tells.PARTS})
     if ds.labels:              # which pose x item pairs it draws rarely, and which the detector catches
-        fake = sticker_space.classify(images[:need])
+        fake = fake_labels or sticker_space.classify(images[:need])
+        fake = {k: np.asarray(v)[:need] for k, v in fake.items()}
         result["pairs"] = pair_table(ds.labels["pose"], ds.labels["item"], fake["pose"], fake["item"],
                                      ds.label_names, detect.caught(folds, need))
     if png is not None:
@@ -197,15 +199,17 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
     report["detail"] = detail(ds, images, n)
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
     need = protocol.n_train + protocol.n_test
+    fake_labels = sticker_space.classify(images) if ds.labels else None     # for pairs and label measures
     if n >= need and len(ds) >= 2 * need:
-        report["detect"] = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, protocol)
+        report["detect"] = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, protocol,
+                                         fake_labels)
         report["truncation"] = truncation.sweep(g.generate, seed_latents(g, range(EVAL_SEED, EVAL_SEED + need)), ds,
                                                 p=protocol.one_fit())
     else:
         report["detect"] = {"skipped": f"detectability needs {need} samples and {2 * need} real images; "
                                        f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}
     if ds.labels and "sticker" in report["spaces"]:
-        report["labels"] = label_measures(ds, images, check=ref[:RHO_N])
+        report["labels"] = label_measures(ds, images, check=ref[:RHO_N], fake_labels=fake_labels)
     index = build_index(ds, progress=progress)
     report["memorisation"] = memorisation_rate(index, images[:memorisation_n])
     report["seconds"] = round(time.time() - t0, 1)
