@@ -13,6 +13,7 @@ from catgan.catalogue import MODEL_FILE, list_models, read_json
 from catgan.data.dataset import dataset_for, render_stickers
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
+from catgan.pixels import from_uint8, to_uint8
 from catgan.runs import best_row, read_metrics, read_quality
 
 
@@ -118,9 +119,9 @@ def reconstructions(folder: Path, g, n: int = 16) -> float | None:
         return None
     reals, _ = render_stickers(n, g.resolution, dataset_for(g.meta).info.get("seed", 0) + 1, progress=False)
     with torch.inference_mode():
-        x = torch.from_numpy(reals).permute(0, 3, 1, 2).float() / 127.5 - 1
+        x = from_uint8(reals)
         y = g.critic(x).float().clamp(-1, 1)
-    out = ((y + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    out = to_uint8(y).numpy()
     grid = media.grid_png(np.concatenate([reals, out]), cols=n, scale=2)
     atomic_write_bytes(folder / "samples" / RECON_FILE, grid)
     return float((y - x).abs().mean())

@@ -11,6 +11,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from catgan.device import pick_device
 from catgan.models import get_family
+from catgan.pixels import from_uint8, to_uint8
 from catgan.train.checkpoint import CheckpointError, load_checkpoint
 
 
@@ -91,7 +92,7 @@ class LoadedGenerator:
             x = self.net(z[i:i + self.batch].to(self.device), **kw).float()
             if x.shape[-1] != self.resolution:
                 x = torch.nn.functional.interpolate(x, size=self.resolution, mode="nearest")
-            out.append(((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu())
+            out.append(to_uint8(x))
         return torch.cat(out).numpy() if out else np.zeros((0, self.resolution, self.resolution, 3), np.uint8)
 
     @torch.inference_mode()
@@ -99,7 +100,7 @@ class LoadedGenerator:
         """The model's own judgement of each image (higher = more real); needs the critic."""
         if self.critic is None:
             raise ValueError(f"{self.path.name} ships no discriminator, so its samples cannot be ranked by it")
-        x = torch.as_tensor(images).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(self.device)
+        x = from_uint8(images).to(self.device)
         kw = self.meta.get("sample_kwargs", {})
         if "level" in kw:            # a growing critic saved before its last stage sees its own resolution
             x = torch.nn.functional.adaptive_avg_pool2d(x, 4 * 2 ** kw["level"])

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from catgan.directions import has_labels, sample_latents
+from catgan.pixels import from_uint8
 
 CANDIDATES = 64
 RESTARTS = 4
@@ -59,7 +60,7 @@ def _render(g, z: torch.Tensor) -> torch.Tensor:
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
+    return from_uint8(np.asarray(image)[None])
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -38,26 +38,19 @@ from catgan.data.dataset import resolve_dataset  # noqa: E402
 from catgan.device import choose_precision  # noqa: E402
 from catgan.io import atomic_write_bytes, atomic_write_json  # noqa: E402
 from catgan.models.began import PRESETS, Discriminator, Generator, fade_residuals, recon_error  # noqa: E402
+from catgan.pixels import from_uint8, to_uint8  # noqa: E402
 from catgan.train.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 
 HELD = 3000
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
 
 
 @torch.no_grad()
 def reconstruct(D, images: np.ndarray, autocast, batch: int = 250) -> np.ndarray:
     D.eval()
     with autocast():
-        out = np.concatenate([to_uint8(D(to_tensor(images[i:i + batch]))) for i in range(0, len(images), batch)])
+        out = [to_uint8(D(from_uint8(images[i:i + batch]))) for i in range(0, len(images), batch)]
     D.train()
-    return out
+    return torch.cat(out).numpy()
 
 
 def warm_start(path: Path, D, cfg: dict, g_from: Path | None):
@@ -124,7 +117,7 @@ def main():
         t0 = time.time()
         fade_residuals(D, step, cfg["vanish_steps"])
         with autocast():
-            loss = recon_error(D, to_tensor(train[rng.integers(0, len(train), cfg["batch"])])).mean()
+            loss = recon_error(D, from_uint8(train[rng.integers(0, len(train), cfg["batch"])])).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

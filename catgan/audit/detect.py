@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from catgan.pixels import from_uint8
+
 BLUR_MAX = 1.0          # px, the most blur either side may get
 NOISE_MAX = 8.0         # in 1/255 of the range
 JPEG_MIN = 80           # half the images on both sides are JPEG-compressed at a quality from here to 99
@@ -82,7 +84,7 @@ class Detector(nn.Module):
 
 def to_input(images: np.ndarray) -> torch.Tensor:
     """uint8 N x H x W x 3 -> float N x 3 x H x W in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    return from_uint8(images)
 
 
 def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int) -> torch.Tensor:

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from catgan.audit import degrade
 from catgan.data import render
 from catgan.io import atomic_write_bytes
+from catgan.pixels import from_uint8
 
 WEIGHTS = Path(__file__).with_name("sticker_space.safetensors")
 SPACE = "sticker-space (CNN trained on the renderer's labels, noise/blur/JPEG-invariant), 256-d, 64 px input"
@@ -60,7 +61,7 @@ def _split_heads(out: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tens
 
 
 def _to_input(images: np.ndarray) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1)
+    x = from_uint8(images)
     if x.shape[-1] != INPUT_SIZE or x.shape[-2] != INPUT_SIZE:
         x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", antialias=True, align_corners=False)
     return x.contiguous(memory_format=torch.channels_last)

@@ -36,6 +36,7 @@ from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.media import grid_png
 from catgan.models import diffaug, get_family
+from catgan.pixels import from_uint8, to_uint8
 from catgan.runs import line_step
 from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
                                      save_checkpoint, unflatten_optimizer)
@@ -132,7 +133,7 @@ class Batches:
             self._epoch, self._perm = epoch, torch.randperm(len(self.images), generator=g)
         start = (i * self.world + self.rank) * self.batch
         x = self.images[self._perm[start:start + self.batch]]
-        return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        return from_uint8(x)
 
 
 def load_images(data: str, resolution: int):
@@ -149,10 +150,6 @@ def load_images(data: str, resolution: int):
 
 def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + step) * 64 + rank)
-
-
-def _to_uint8(x: torch.Tensor) -> np.ndarray:
-    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 class Trainer:
@@ -311,7 +308,7 @@ class Trainer:
         net.train(was_training)
         if x.shape[-1] != self.cfg.resolution:
             x = F.interpolate(x.float(), size=self.cfg.resolution, mode="nearest")
-        return _to_uint8(x)
+        return to_uint8(x).numpy()
 
     def write_samples(self):
         if self.dist.main:
