@@ -18,6 +18,7 @@ from catgan.runs import best_row, read_metrics, read_quality
 
 
 RECON_FILE = "reconstructions.png"   # in samples/: a BEGAN's D reconstructing unseen stickers
+RECON_CURVE_FILE = "reconstruction_curve.json"   # {how, rows}: a BEGAN's D trained alone, L1 against images
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
     name: f"scripts/train_zoo.sh {name}"
     for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64")}
@@ -70,6 +71,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "memorisation": report.get("memorisation"), "pilots": read_json(folder / "pilots.json"),
             "blind_quiz": read_json(folder / "blind_quiz.json").get("takes", []),
             "curve": read_json(folder / "curve.json"), "history": history,
+            "reconstruction_curve": read_json(folder / RECON_CURVE_FILE),
             "chosen": chosen_step(meta, read_quality(folder)),
             "quality_during_training": quality_table(read_quality(folder)),
             "summary": f"{g.family.upper()} · {steps:,} steps · {steps * batch / 1e6:.2f} M images · "
@@ -96,6 +98,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
                 "BEGAN's G learns to draw what its discriminator, an autoencoder, reconstructs well. "
                 f"`samples/{RECON_FILE}`: 16 stickers rendered with a seed the training set did not use (top) "
                 f"over D's reconstructions (mean L1 {recon_l1:.3f} on [-1, 1]).", ""] if recon_l1 is not None else []),
+             *_rows_section("D trained alone: its reconstruction curve", card["reconstruction_curve"]),
              *_rows_section("Truncation: detectability against the latent scale",
                             {"how": f"Recommended scale: {report['truncation']['recommended']:g} (Home and the "
                                     "explorer start there).", "rows": report["truncation"]["rows"]}

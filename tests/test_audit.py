@@ -184,7 +184,7 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
     folder = tmp_path / "tiny-card"
     folder.mkdir()
     shutil.copy(tiny_model, folder / "model.safetensors")
-    for name, title in (("pilots", "a-base"), ("curve", "0.99")):
+    for name, title in (("pilots", "a-base"), ("curve", "0.99"), ("reconstruction_curve", "d-alone")):
         (folder / f"{name}.json").write_text(json.dumps(
             {"how": f"how the {name} were made", "rows": [{"what": title, "sticker fd": 65.17}]}))
     pairs = [{"pose": "lie", "item": "fish", "real": 0.02, "generated": 0.004, "ratio": 0.2, "judged": 3,
@@ -199,6 +199,7 @@ def test_model_card_shows_the_pilot_table_and_the_fd_curve(tiny_model, tmp_path)
     assert [r["pose"] for r in card["pair_gaps"]["rare"]] == ["lie"] and "91% of all judged" in text
     assert "## What bounds it: D's reconstructions of unseen stickers" in text        # a BEGAN's card
     assert (folder / "samples" / "reconstructions.png").read_bytes()[:4] == b"\x89PNG"
+    assert "## D trained alone: its reconstruction curve" in text and "| d-alone | 65.2 |" in text
     assert "## Pilots" in text and "| a-base | 65.2 |" in text
     assert "## Robust FD against images seen" in text and "| 0.99 | 65.2 |" in text
     assert card["curve"]["rows"][0]["what"] == "0.99" and (folder / "samples" / "final.png").exists()
