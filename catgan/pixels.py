@@ -8,8 +8,10 @@ import torch
 
 def from_uint8(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     """uint8 N x H x W x 3 (array or tensor) -> float32 N x 3 x H x W on [-1, 1]."""
-    x = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(images))
-    return x.permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    if not isinstance(images, torch.Tensor):
+        a = np.ascontiguousarray(images)
+        images = torch.from_numpy(a if a.flags.writeable else a.copy())      # e.g. a memory-mapped dataset
+    return images.permute(0, 3, 1, 2).float().div(127.5).sub(1)
 
 
 def to_uint8(x: torch.Tensor) -> torch.Tensor:

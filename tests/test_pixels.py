@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,10 @@ def test_round_trip_keeps_every_value_and_layout():
     back = to_uint8(x)
     assert back.dtype == torch.uint8 and np.array_equal(back.numpy(), images)
     assert torch.equal(from_uint8(torch.from_numpy(images)), x)          # a tensor in, the same out
+    images.flags.writeable = False                                      # as a memory-mapped dataset is
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert torch.equal(from_uint8(images), x)
 
 
 def test_to_uint8_clips_out_of_range_and_takes_bf16():
