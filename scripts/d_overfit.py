@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    points = sorted((a.run / "points").glob("step_*.safetensors"), key=lambda p: int(p.stem.split("_")[1]))
+    points = sorted((a.run / "points").glob("step_*.safetensors"))
     if not points:
         raise SystemExit(f"{a.run} keeps no points: train it with --keep-points")
     first = load_generator(points[0], device="cpu")

@@ -82,11 +82,6 @@ class Detector(nn.Module):
         return self.head(self.features(x).mean((2, 3))).squeeze(1)
 
 
-def to_input(images: np.ndarray) -> torch.Tensor:
-    """uint8 N x H x W x 3 -> float N x 3 x H x W in [-1, 1]."""
-    return from_uint8(images)
-
-
 def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int) -> torch.Tensor:
     """Each image of x (N x C x H x W) blurred by its own sigma (N,), separably, edges replicated."""
     n, c, h, w = x.shape
@@ -129,7 +124,7 @@ def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol())
     gen = torch.Generator().manual_seed(seed)
     net = Detector()
     opt = torch.optim.Adam(net.parameters(), lr=LR, betas=(0.5, 0.99))
-    r, f = to_input(real), to_input(fake)
+    r, f = from_uint8(real), from_uint8(fake)
     half = BATCH // 2
     y = torch.cat([torch.ones(half), torch.zeros(half)])
     net.train()
@@ -151,7 +146,7 @@ def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol())
 def logits(net: Detector, images: np.ndarray, seed: int = 0, p: Protocol = Protocol()) -> np.ndarray:
     """The detector's logit per image (> 0: judged real), under the protocol's nuisance."""
     gen = torch.Generator().manual_seed(seed)
-    x = to_input(images)
+    x = from_uint8(images)
     return torch.cat([net(nuisance(x[i:i + 256], gen, p)) for i in range(0, len(x), 256)]).numpy()
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from catgan.audit.detect import Detector, gaussian_blur, to_input
+from catgan.audit.detect import Detector, gaussian_blur
+from catgan.pixels import from_uint8
 
 PARTS = ("outline", "inside the body", "background")
 EDGE = 0.25             # Sobel magnitude on [-1, 1] luminance that counts as an outline
@@ -21,7 +22,7 @@ BACKGROUND = 235        # all channels above this (of 255) is background
 def heat(net: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per image: where the fake logit is most sensitive (H x W, summing to 1), and the colour
     share of that sensitivity (the gradient's part orthogonal to grey, 0-1)."""
-    x = to_input(images).requires_grad_(True)
+    x = from_uint8(images).requires_grad_(True)
     (-net(x)).sum().backward()                                  # towards "fake"
     g = x.grad.detach()
     grey = g.mean(1, keepdim=True)
@@ -33,7 +34,7 @@ def heat(net: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def parts(images: np.ndarray) -> np.ndarray:
     """N x 3 x H x W boolean masks in PARTS order."""
-    x = to_input(images).mean(1, keepdim=True)
+    x = from_uint8(images).mean(1, keepdim=True)
     sx = torch.tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]]) / 4
     pad = F.pad(x, (1, 1, 1, 1), mode="replicate")
     mag = torch.sqrt(F.conv2d(pad, sx[None, None]) ** 2 + F.conv2d(pad, sx.T[None, None]) ** 2)
