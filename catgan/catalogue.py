@@ -14,6 +14,7 @@ from catgan.train.checkpoint import CheckpointError, read_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILE = "model.safetensors"
+POINTS = "points"              # in a run folder: the quality points kept with --keep-points
 
 
 def checkpoints_dir() -> Path:
@@ -61,6 +62,14 @@ def run_weights(run: Path, prefer_last: bool = False) -> Path:
     """The file a run is sampled from: its best snapshot where it has one (unless prefer_last), else its last."""
     best = Path(run) / "best.safetensors"
     return best if best.exists() and not prefer_last else Path(run) / "checkpoint.safetensors"
+
+
+def kept_points(run: Path) -> list[Path]:
+    """A run's kept quality points (trained with --keep-points), oldest first."""
+    points = sorted((Path(run) / POINTS).glob("step_*.safetensors"))
+    if not points:
+        raise ValueError(f"{run} keeps no points: train it with --keep-points")
+    return points
 
 
 def list_models(checkpoints: Path | None = None, runs: Path | None = None) -> list[ModelEntry]:

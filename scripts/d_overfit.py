@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from catgan.catalogue import kept_points
 from catgan.data.dataset import dataset_for, render_stickers
 from catgan.generator import load_generator
 
@@ -25,9 +26,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    points = sorted((a.run / "points").glob("step_*.safetensors"))
-    if not points:
-        raise SystemExit(f"{a.run} keeps no points: train it with --keep-points")
+    points = kept_points(a.run)
     first = load_generator(points[0], device="cpu")
     ds = dataset_for(first.meta)
     if ds.info.get("source") != "synthetic":

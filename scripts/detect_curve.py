@@ -18,6 +18,7 @@ import torch
 
 from catgan.audit import detect
 from catgan.audit.evaluate import generate, model_and_data
+from catgan.catalogue import kept_points
 from catgan.data.dataset import cache_root
 from catgan.io import atomic_write_json
 from catgan.runs import read_quality
@@ -44,9 +45,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    points = sorted((a.run / "points").glob("step_*.safetensors"))
-    if not points:
-        raise SystemExit(f"{a.run} keeps no points: train it with --keep-points")
+    points = kept_points(a.run)
     points = [pt for i, pt in enumerate(points) if i % a.every == 0 or pt == points[-1]]
     p = detect.Protocol()
     p = dataclasses.replace(p, seeds=p.seeds[:a.fits])

@@ -135,14 +135,18 @@ def test_the_recommended_scale_is_the_least_detectable_that_keeps_the_combinatio
 
 def test_keep_points_saves_every_quality_point_and_a_resume_keeps_the_flag(tiny_cfg):
     from catgan import load_generator
+    from catgan.catalogue import kept_points
     from catgan.runs import resume_args
-    from catgan.train.trainer import POINTS, Trainer
+    from catgan.train.trainer import Trainer
     cfg = tiny_cfg("dcgan", steps=6, eval_kimg=0.016, eval_n=16, keep_points=True)
     Trainer(cfg).run()
-    kept = sorted(p.name for p in (Path(cfg.out) / POINTS).iterdir())
-    assert kept == ["step_0000002.safetensors", "step_0000004.safetensors", "step_0000006.safetensors"]
-    assert load_generator(Path(cfg.out) / POINTS / kept[0]).meta["best"]["step"] == 2
+    kept = kept_points(cfg.out)
+    assert [p.name for p in kept] == ["step_0000002.safetensors", "step_0000004.safetensors",
+                                      "step_0000006.safetensors"]
+    assert load_generator(kept[0]).meta["best"]["step"] == 2
     assert "--keep-points" in resume_args(Path(cfg.out))
+    with pytest.raises(ValueError, match="keeps no points: train it with --keep-points"):
+        kept_points(Path(cfg.out) / "samples")
 
 
 def test_the_pair_table_gives_shares_and_the_detectors_catches_per_pose_and_item():

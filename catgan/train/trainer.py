@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from catgan.catalogue import lineage, read_json
+from catgan.catalogue import POINTS, lineage, read_json
 from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
 from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
@@ -42,7 +42,6 @@ from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_ch
                                      save_checkpoint, unflatten_optimizer)
 from catgan.train.quality import BEST, QualityHook, default_eval_kimg
 
-POINTS = "points"
 
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
