@@ -17,6 +17,7 @@ import torch
 from catgan.catalogue import kept_points
 from catgan.data.dataset import dataset_for, render_stickers
 from catgan.generator import load_generator
+from catgan.train.checkpoint import read_meta
 
 
 def main() -> None:
@@ -27,12 +28,12 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     points = kept_points(a.run)
-    first = load_generator(points[0], device="cpu")
-    ds = dataset_for(first.meta)
+    meta = read_meta(points[0])
+    ds = dataset_for(meta)
     if ds.info.get("source") != "synthetic":
         raise SystemExit(f"{a.run} trained on {ds.path}, not rendered stickers: there is no unseen render to compare")
     train = np.asarray(ds.images[:a.n])
-    unseen, _ = render_stickers(a.n, first.resolution, ds.info.get("seed", 0) + 1, progress=False)
+    unseen, _ = render_stickers(a.n, int(meta["resolution"]), ds.info.get("seed", 0) + 1, progress=False)
     print(f"{'step':>8} {'k images':>9} {'D(train)':>9} {'D(unseen)':>10} {'gap':>7}")
     for point in points:
         g = load_generator(point, device="cpu", with_critic=True)
