@@ -181,6 +181,10 @@ def chosen_step(meta: dict, quality: list[dict]) -> str:
         return (f"Step {best['step']:,} ({best['images'] / 1e6:.3f} M images): the lowest FD ({best['fd']:.2f}) "
                 f"of {len(quality)} quality points measured while it trained ({space}); the run went on to step "
                 f"{last['step']:,}, where FD was {last['fd']:.2f}.")
+    if meta.get("best") and best and meta["step"] == meta["best"].get("step"):
+        return (f"Step {meta['step']:,} ({meta['best']['images'] / 1e6:.3f} M images): a kept quality point "
+                f"(exported with --step; FD {meta['best']['fd']:.2f}, {space}); the run's best point was "
+                f"step {best['step']:,} (FD {best['fd']:.2f}), and it went on to step {last['step']:,}.")
     return (f"Step {meta['step']:,}: the last checkpoint (exported with --last); the best quality point was "
             f"step {best['step']:,} with FD {best['fd']:.2f} ({space}).") if best else ""
 

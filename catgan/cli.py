@@ -66,7 +66,7 @@ def cmd_sweep(a, base: list[str]):
 
 def cmd_export(a):
     from catgan.export import export_run
-    return {"model": str(export_run(a.run, a.out, last=a.last))}
+    return {"model": str(export_run(a.run, a.out, last=a.last, step=a.step))}
 
 
 def cmd_export_web(a):
@@ -211,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run")
     e.add_argument("--out", required=True)
     e.add_argument("--last", action="store_true", help="the last checkpoint, not the best quality point")
+    e.add_argument("--step", type=int, help="the quality point kept at this step (a run trained --keep-points)")
     e.set_defaults(fn=cmd_export)
 
     w = sub.add_parser("export-web", help="a model as a static web page that generates in the browser")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from catgan.catalogue import MODEL_FILE, run_parents, run_weights
+from catgan.catalogue import MODEL_FILE, kept_point, run_parents, run_weights
 from catgan.io import atomic_write_bytes
 from catgan.runs import line_step
 from catgan.train.checkpoint import load_checkpoint, save_checkpoint
@@ -32,11 +32,14 @@ def _joined_log(parent_log: Path | None, run_log: Path) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def export_run(run: str | Path, out: str | Path, last: bool = False) -> Path:
-    """The run's best snapshot (or, with `last` or where none was kept, its last checkpoint) without
-    optimiser state or the non-EMA G; sample grids, logs and quality points beside it."""
+def export_run(run: str | Path, out: str | Path, last: bool = False, step: int | None = None) -> Path:
+    """The run's best snapshot (or, with `last` or where none was kept, its last checkpoint; or its kept
+    quality point at `step`) without optimiser state or the non-EMA G; sample grids, logs and quality
+    points beside it."""
     run, out = Path(run), Path(out)
-    tensors, meta = load_checkpoint(run_weights(run, prefer_last=last))
+    if last and step is not None:
+        raise ValueError("choose one of --last and --step")
+    tensors, meta = load_checkpoint(kept_point(run, step) if step is not None else run_weights(run, prefer_last=last))
     keep = (meta.get("sample_net", "G"), "D")
     slim = {k: v for k, v in tensors.items() if k.split(".", 1)[0] in keep}
     meta = {k: v for k, v in meta.items() if k != "optimizer_groups"}

@@ -115,6 +115,25 @@ def test_export_takes_the_best_point_unless_asked_for_the_last(tiny_cfg, tmp_pat
     assert (tmp_path / "best" / QUALITY).exists()
 
 
+def test_export_takes_a_kept_point_by_its_step_and_names_the_steps_kept(tiny_cfg, tmp_path):
+    from catgan.card import write_card
+    from catgan.export import export_run
+    from catgan.train.checkpoint import load_checkpoint
+    from catgan.train.trainer import Trainer
+    cfg = tiny_cfg("dcgan", steps=8, eval_kimg=0.016, eval_n=48, keep_points=True)
+    Trainer(cfg).run()
+    best = best_row(read_quality(cfg.out))["step"]
+    other = next(r["step"] for r in read_quality(cfg.out) if r["step"] != best)
+    tensors, meta = load_checkpoint(export_run(cfg.out, tmp_path / "point", step=other))
+    assert meta["step"] == other and not any(k.startswith("opt_") for k in tensors)
+    chosen = write_card(tmp_path / "point", "test machine")["chosen"]
+    assert chosen.startswith(f"Step {other:,}") and "exported with --step" in chosen and f"step {best:,}" in chosen
+    with pytest.raises(ValueError, match=f"kept no point at step 3.*{other}"):
+        export_run(cfg.out, tmp_path / "none", step=3)
+    with pytest.raises(ValueError, match="one of --last and --step"):
+        export_run(cfg.out, tmp_path / "none", step=other, last=True)
+
+
 def test_the_card_of_an_exported_run_says_which_step_was_chosen_and_why(tiny_cfg, tmp_path):
     from catgan.card import write_card
     from catgan.export import export_run
