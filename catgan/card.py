@@ -101,7 +101,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              *_rows_section("D trained alone: its reconstruction curve", card["reconstruction_curve"]),
              *_rows_section("Truncation: detectability against the latent scale",
                             {"how": f"Recommended scale: {report['truncation']['recommended']:g} (Home and the "
-                                    "explorer start there).", "rows": report["truncation"]["rows"]}
+                                    "explorer start there)." + rep.stale_protocol(report["truncation"]),
+                             "rows": report["truncation"]["rows"]}
                             if report.get("truncation") else {}),
              "## Ladders (FD of real images, and made slightly worse) and rho", "",
              *_ladder_table(card["ladders"]), "",

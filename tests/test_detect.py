@@ -178,3 +178,15 @@ def test_the_detectors_quiz_is_chance_for_alike_scores_and_certain_when_every_fa
     assert quiz_rate(np.array([1.0, 2.0, 3.0]), np.array([0.0, -1.0])) == 1.0
     assert quiz_rate(np.array([1.0, 2.0, 3.0]), np.array([3.0])) == 0.0             # a tie goes against it
     assert quiz_rate(np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.5])) == 0.5 ** 5    # half the reals above it
+
+
+def test_a_figure_measured_under_another_protocol_says_so_and_todays_does_not():
+    from dataclasses import replace
+    from catgan.audit.report import machine_line
+    now = detect.Protocol()
+    figure = {"detectability": 0.77, "stderr": 0.04, "on_ladder": "between blur 0.5 px and blur 1 px", "quiz": 0.6}
+    assert "older detector protocol" not in machine_line({"detect": {**figure, "protocol": now.key()}})
+    assert "older detector protocol" not in machine_line({"detect": {**figure, "protocol": now.one_fit().key()}})
+    old = replace(now, steps=now.steps // 4).key()
+    line = machine_line({"detect": {**figure, "protocol": old}})
+    assert f"older detector protocol ({old}; today's is {now.key()})" in line and "rerun `catgan detect`" in line

@@ -72,4 +72,14 @@ def machine_line(report: dict) -> str | None:
     quiz = (f" Shown a quiz row of five real images and one sample, it finds the fake {det['quiz']:.0%} of the "
             "time (chance 17%)." if "quiz" in det else "")
     return (f"A fresh classifier tells this model's samples from real images {det['detectability']:.1%} of the "
-            f"time (± {det['stderr']:.1%}; 50% is chance): {det['on_ladder']}.{quiz}")
+            f"time (± {det['stderr']:.1%}; 50% is chance): {det['on_ladder']}.{quiz}{stale_protocol(det)}")
+
+
+def stale_protocol(measured: dict) -> str:
+    """A warning where a detectability figure was measured under another protocol than today's (its
+    figures and ladder then do not compare with today's), else nothing."""
+    then, now = measured.get("protocol"), detect.Protocol().key()
+    if then is None or then == now or then == detect.Protocol().one_fit().key():
+        return ""
+    return (f" Measured under an older detector protocol ({then}; today's is {now}), so not comparable with "
+            "today's figures: rerun `catgan detect` (and `catgan truncation`).")
