@@ -74,12 +74,11 @@ def kept_points(run: Path) -> list[Path]:
 
 def kept_point(run: Path, step: int) -> Path:
     """The kept quality point of a run at `step`."""
-    points = kept_points(run)
-    for path in points:
-        if int(path.stem.split("_")[1]) == step:
-            return path
-    steps = ", ".join(f"{int(p.stem.split('_')[1]):,}" for p in points)
-    raise ValueError(f"{run} kept no point at step {step:,}; its kept points are at steps {steps}")
+    points = {int(path.stem.split("_")[1]): path for path in kept_points(run)}
+    if step not in points:
+        raise ValueError(f"{run} kept no point at step {step:,}; its kept points are at steps "
+                         + ", ".join(f"{s:,}" for s in points))
+    return points[step]
 
 
 def list_models(checkpoints: Path | None = None, runs: Path | None = None) -> list[ModelEntry]:
