@@ -242,7 +242,7 @@ def bench_peer(peak):
 
 def _morph_gif(g):
     from catgan import latent, media
-    path = latent.morph_path([latent.seed_latent(s, g.latent_dim) for s in range(10, 18)], 15, loop=True)
+    path = latent.morph_path([g.latents(s, 1)[0] for s in range(10, 18)], 15, loop=True)
     return media.gif_bytes(media.upscale_batch(g.generate(path), 2), 15, True)
 
 

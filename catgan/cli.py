@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(fn=cmd_prepare)
 
     t = sub.add_parser("train", help="train a GAN into a run folder (resumes if the folder has a checkpoint)")
-    t.add_argument("--model", choices=["began", "pgwgan", "dcgan"], required=True)
+    t.add_argument("--model", choices=["stylegan2", "began", "pgwgan", "dcgan"], required=True)
     t.add_argument("--data", default="stickers", help="a prepared dataset folder, or 'stickers' (embedded)")
     t.add_argument("--out", required=True)
     t.add_argument("--preset", default="cpu", help="cpu (sized for a 2-core CPU), paper (the seeds' sizes), "

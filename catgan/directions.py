@@ -9,8 +9,9 @@ space's classifier labels the samples (pose, item, coat, eyes) and a linear boun
 (logistic regression on z) gives a unit normal pointing towards that value, made orthogonal to the
 other attributes' normals (the conditional edit) so it changes its own attribute first.
 
-Every direction has unit length; an amount of 3 moves z by three standard deviations, the range
-InterFaceGAN edits over. `effect` is the mean pixel change (0-255) that amount causes, measured on
+Every direction has unit length in z; an amount of 3 moves z by three standard deviations, the range
+InterFaceGAN edits over. In W (a model with a mapping network) the same holds: a direction's length is
+the standard deviation of the model's latents along it, so an amount still counts standard deviations. `effect` is the mean pixel change (0-255) that amount causes, measured on
 fixed seeds, and the directions report it beside that of random directions of the same length.
 """
 from __future__ import annotations
@@ -36,7 +37,7 @@ MIN_LABEL_SHARE = 0.01        # a label value the model almost never draws gets 
 class Direction:
     name: str                  # "coat: orange", "pc 1"
     kind: str                  # "label" or "pc"
-    vector: np.ndarray         # unit length, latent_dim
+    vector: np.ndarray         # one standard deviation of the latents along it (unit length in z), latent_dim
     effect: float              # mean |pixel change| (0-255) of moving PROBE_SEEDS latents by AMOUNT
 
     def summary(self) -> dict:
@@ -68,13 +69,9 @@ def has_labels(meta: dict) -> bool:
     return meta.get("dataset", {}).get("source") == "synthetic"
 
 
-def sample_latents(latent_dim: int, n: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
-
-
 def effect(g, vector: np.ndarray, amount: float = AMOUNT, seeds: int = PROBE_SEEDS) -> float:
     """Mean absolute pixel change (0-255) when fixed latents move by `amount` along `vector`."""
-    z = sample_latents(g.latent_dim, seeds, seed=1)
+    z = g.random_latents(seeds, seed=1)
     before = g.generate(z).astype(np.float32)
     after = g.generate(z + amount * vector[None]).astype(np.float32)
     return float(np.abs(after - before).mean())
@@ -82,6 +79,12 @@ def effect(g, vector: np.ndarray, amount: float = AMOUNT, seeds: int = PROBE_SEE
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return (v / max(np.linalg.norm(v), 1e-12)).astype(np.float32)
+
+
+def _per_sd(v: np.ndarray, latents: np.ndarray, space: str) -> np.ndarray:
+    """A unit direction scaled to one standard deviation of the latents along it: itself in z (N(0, I)
+    has 1 along every direction), W's own spread for a mapping network's latents."""
+    return v if space == "z" else (v * float((latents @ v).std())).astype(np.float32)
 
 
 def principal_directions(z: np.ndarray, images: np.ndarray, k: int = N_COMPONENTS) -> list[np.ndarray]:
@@ -133,7 +136,7 @@ def find(g, n: int = N_SAMPLES, on_progress=None, stopping=lambda: False) -> Dir
     from catgan.audit import sticker_space
     report = on_progress or (lambda done, total: None)
     labelled = has_labels(g.meta)
-    z = sample_latents(g.latent_dim, n)
+    z = g.random_latents(n)
     chunks = []
     for i in range(0, n, 500):
         if stopping():
@@ -148,10 +151,11 @@ def find(g, n: int = N_SAMPLES, on_progress=None, stopping=lambda: False) -> Dir
     for j, (name, v, kind) in enumerate(found):
         if stopping():
             return None
+        v = _per_sd(v, z, g.space)
         directions.append(Direction(name, kind, v, effect(g, v)))
         report(n + (j + 1) * n // len(found), 2 * n)
     rng = np.random.default_rng(2)
-    randoms = [effect(g, _unit(rng.standard_normal(g.latent_dim))) for _ in range(4)]
+    randoms = [effect(g, _per_sd(_unit(rng.standard_normal(g.latent_dim)), z, g.space)) for _ in range(4)]
     return DirectionSet(directions, float(np.mean(randoms)), n)
 
 

@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from catgan import latent
 from catgan.device import pick_device
 from catgan.models import get_family
 from catgan.pixels import from_uint8, to_uint8
@@ -76,23 +77,68 @@ class LoadedGenerator:
     device: torch.device
     critic: torch.nn.Module | None = None
     batch: int = 64
+    _shell: float | None = None
+
+    @property
+    def space(self) -> str:
+        """Where the explorer's latents live: "z" (the input noise), or "w" for a family with a mapping
+        network (StyleGAN2): w - w_avg, the intermediate latent centred on its mean, so that scaling a
+        latent by psi is the truncation trick and every page's blends, arithmetic and directions are in W."""
+        return getattr(self.net, "latent_space", "z")
 
     def latents(self, seed: int, n: int = 1) -> np.ndarray:
-        """The standard latents of a seed: N(0, 1), reproducible on every machine."""
+        """The explorer latents of a seed: its N(0, 1) z, reproducible on every machine, in this model's space."""
         g = torch.Generator().manual_seed(int(seed))
-        return torch.randn(n, self.latent_dim, generator=g).numpy()
+        return self.from_z(torch.randn(n, self.latent_dim, generator=g).numpy())
+
+    def random_latents(self, n: int, seed: int = 0) -> np.ndarray:
+        """n random explorer latents (numpy's generator: directions, inversion's random starts)."""
+        return self.from_z(np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32))
+
+    @torch.inference_mode()
+    def from_z(self, z) -> np.ndarray:
+        """N(0, 1) latents -> this model's explorer latents: z itself, or w - w_avg."""
+        z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
+        if self.space == "z":
+            return z
+        w = [self.net.map(torch.from_numpy(z[i:i + self.batch]).to(self.device)) - self.net.w_avg
+             for i in range(0, len(z), self.batch)]
+        return torch.cat(w).float().cpu().numpy() if w else z
+
+    def from_three(self, numbers, base: np.ndarray | None = None) -> np.ndarray:
+        """The first seed's three numbers as an explorer latent: (a, b, c) @ P is a z (catgan.latent); in W
+        it is mapped, and moves `base` by where it lands relative to where z = 0 lands."""
+        z = latent.from_three(numbers, self.latent_dim)
+        if self.space == "w":
+            z = self.from_z(z)[0] - self.from_z(np.zeros_like(z))[0]
+        return (z if base is None else base + z).astype(np.float32)
+
+    def latent_shell(self) -> float:
+        """The typical length of an explorer latent (inversion's prior pulls towards it): sqrt(dim) for z,
+        measured on 1,000 fixed latents for W."""
+        if self.space == "z":
+            return float(np.sqrt(self.latent_dim))
+        if self._shell is None:
+            self._shell = float(np.median(np.linalg.norm(self.random_latents(1000, seed=1), axis=1)))
+        return self._shell
+
+    def render(self, latents: torch.Tensor) -> torch.Tensor:
+        """Explorer latents (a tensor on the device) -> images in [-1, 1] at the model's resolution;
+        differentiable (inversion optimises through it)."""
+        if self.space == "w":
+            x = self.net.synthesis(self.net.w_avg + latents)
+        else:
+            x = self.net(latents, **self.meta.get("sample_kwargs", {}))
+        x = x.float()
+        if x.shape[-1] != self.resolution:
+            x = torch.nn.functional.interpolate(x, size=self.resolution, mode="nearest")
+        return x
 
     @torch.inference_mode()
     def generate(self, z) -> np.ndarray:
-        """Latents (N x latent_dim) -> uint8 images N x H x W x 3."""
+        """Explorer latents (N x latent_dim) -> uint8 images N x H x W x 3."""
         z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, self.latent_dim)
-        kw = self.meta.get("sample_kwargs", {})
-        out = []
-        for i in range(0, len(z), self.batch):
-            x = self.net(z[i:i + self.batch].to(self.device), **kw).float()
-            if x.shape[-1] != self.resolution:
-                x = torch.nn.functional.interpolate(x, size=self.resolution, mode="nearest")
-            out.append(to_uint8(x))
+        out = [to_uint8(self.render(z[i:i + self.batch].to(self.device))) for i in range(0, len(z), self.batch)]
         return torch.cat(out).numpy() if out else np.zeros((0, self.resolution, self.resolution, 3), np.uint8)
 
     @torch.inference_mode()

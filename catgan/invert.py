@@ -3,7 +3,8 @@
 Start from the best few of many random latents (by pixel distance), then optimise them together
 with Adam on a pixel loss plus, where the model learnt the renderer's stickers, a feature loss in
 the sticker space (it sees coat, pose and item rather than exact pixels), and a weak pull towards
-the shell where N(0, I) latents live, so the result stays a latent the model knows. The best
+the shell where the model's latents live (N(0, I)'s, or W's measured one), so the result stays a latent
+the model knows. A model with a mapping network is inverted in W, as StyleGAN2's projector does. The best
 restart wins. Distances: pixel RMS in 0-255 levels, and the sticker-space feature distance.
 """
 from __future__ import annotations
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from catgan.directions import has_labels, sample_latents
+from catgan.directions import has_labels
 from catgan.pixels import from_uint8
 
 CANDIDATES = 64
@@ -52,13 +52,6 @@ def target_from_image(g, im) -> np.ndarray:
     return np.asarray(im.resize((g.resolution, g.resolution), Image.LANCZOS))
 
 
-def _render(g, z: torch.Tensor) -> torch.Tensor:
-    x = g.net(z.to(g.device), **g.meta.get("sample_kwargs", {})).float()
-    if x.shape[-1] != g.resolution:
-        x = F.interpolate(x, size=g.resolution, mode="nearest")
-    return x
-
-
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
     return from_uint8(np.asarray(image)[None])
 
@@ -77,7 +70,7 @@ def invert(g, target: np.ndarray, steps: int = STEPS, restarts: int = RESTARTS, 
         raise ValueError(f"the target must be a {g.resolution}x{g.resolution} RGB uint8 image, "
                          f"got {target.dtype} {target.shape}")
     report = on_progress or (lambda done, total: None)
-    candidates = sample_latents(g.latent_dim, CANDIDATES, seed=seed + 10_000)
+    candidates = g.random_latents(CANDIDATES, seed=seed + 10_000)
     dist = _rms(g.generate(candidates), target)
     random_best = float(dist.min())
     start = candidates[np.argsort(dist)[:restarts]]
@@ -89,12 +82,12 @@ def invert(g, target: np.ndarray, steps: int = STEPS, restarts: int = RESTARTS, 
     goal_f = embed_tensor(goal).detach() if use_features else None
     z = torch.tensor(start, device=g.device, requires_grad=True)
     opt = torch.optim.Adam([z], lr=LR)
-    shell = float(np.sqrt(g.latent_dim))
+    shell = g.latent_shell()
     done = 0
     for done in range(1, steps + 1):
         if stopping():
             break
-        x = _render(g, z)
+        x = g.render(z)
         per = (x - goal).pow(2).mean(dim=(1, 2, 3))
         if use_features:
             per = per + FEATURE_WEIGHT * (embed_tensor(x) - goal_f).pow(2).sum(1)

@@ -12,11 +12,6 @@ import torch
 PROJECTION_SEED = 2018
 
 
-def seed_latent(seed: int, dim: int) -> np.ndarray:
-    """The latent of a seed, identical to LoadedGenerator.latents(seed, 1)[0]."""
-    return torch.randn(1, dim, generator=torch.Generator().manual_seed(int(seed))).numpy()[0]
-
-
 def projection(dim: int) -> np.ndarray:
     """The fixed 3 x dim matrix; rows scaled so each number moves the latent by about its own size."""
     g = torch.Generator().manual_seed(PROJECTION_SEED)

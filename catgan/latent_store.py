@@ -15,7 +15,6 @@ import numpy as np
 
 from catgan.data.dataset import cache_root
 from catgan.io import atomic_write_bytes
-from catgan.latent import seed_latent
 
 ID = re.compile(r"[0-9a-f]{10}")
 
@@ -77,7 +76,8 @@ def parse_keyframes(text: str) -> list[int | str]:
     return keys
 
 
-def keyframe_latent(key: int | str, latent_dim: int) -> np.ndarray:
+def keyframe_latent(key: int | str, g) -> np.ndarray:
+    """A morph keyframe's latent for the loaded generator `g`: a stored one by id, or a seed's."""
     if isinstance(key, str):
-        return get(key[2:], latent_dim)
-    return seed_latent(key, latent_dim)
+        return get(key[2:], g.latent_dim)
+    return g.latents(key, 1)[0]

@@ -19,6 +19,7 @@ CHARTS = {
     "pgwgan": [("Critic", ["critic_loss", "wasserstein"]), ("Gradient penalty", ["gp"]),
                ("Resolution", ["resolution"])],
     "dcgan": [("D outputs", ["D_x", "D_G_z"]), ("Losses", ["loss_D", "loss_G"])],
+    "stylegan2": [("D outputs", ["D_x", "D_G_z"]), ("Losses", ["loss_D", "loss_G"]), ("R1 (|grad D(x)|²)", ["r1"])],
 }
 
 

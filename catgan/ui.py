@@ -101,7 +101,18 @@ def model_page(title: str, intro: str, with_critic: bool = False) -> tuple[catal
     g = load(entry, with_critic=with_critic) if entry else None
     if g is None:
         st.stop()
+    if g.space == "w":
+        st.caption(W_NOTE)
     return entry, g
+
+
+W_NOTE = ("This model has a mapping network, so its latents here live in **W**: w = mapping(z), centred on the "
+          "mean w̄. A seed still names the same z; blends, arithmetic, sliders and directions act on w − w̄, and "
+          "scaling it by ψ is the truncation trick.")
+
+
+def scale_label(g: LoadedGenerator) -> str:
+    return "ψ (truncation towards the mean w)" if g.space == "w" else "Latent scale (truncation)"
 
 
 def model_key(g: LoadedGenerator) -> str:
@@ -124,7 +135,8 @@ def show_grid(images: np.ndarray, cols: int, caption: str | None = None, scale: 
     return png
 
 
-def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_three=(0.0, 0.0, 0.0)) -> np.ndarray:
+def latent_input(prefix: str, label: str, g: LoadedGenerator, default_seed: int,
+                 default_three=(0.0, 0.0, 0.0)) -> np.ndarray:
     """A latent set by a seed, by three numbers (projected) or by a stored latent's id, bound to the URL
     under `prefix`."""
     st.markdown(f"**{label}**")
@@ -134,17 +146,17 @@ def latent_input(prefix: str, label: str, dim: int, default_seed: int, default_t
         key = st.text_input("stored latent id", key=f"{prefix}_z", bind="query-params",
                             help="from the Your own cat page")
         try:
-            return latent_store.get(key, dim)
+            return latent_store.get(key, g.latent_dim)
         except latent_store.UnknownLatent as e:
             st.warning(f"{e}; using seed {default_seed}.")
-            return latent.seed_latent(default_seed, dim)
+            return g.latents(default_seed, 1)[0]
     if how == "seed":
         seed = st.number_input("seed", 0, 2**31 - 1, default_seed, key=f"{prefix}_seed", bind="query-params")
-        return latent.seed_latent(seed, dim)
+        return g.latents(seed, 1)[0]
     cols = st.columns(3)
     nums = [c.number_input(n, -5.0, 5.0, float(d), 0.1, key=f"{prefix}_{n}", bind="query-params")
             for c, n, d in zip(cols, "abc", default_three)]
-    return latent.from_three(nums, dim)
+    return g.from_three(nums)
 
 
 def _dataset_spec(g: LoadedGenerator) -> tuple[str, int]:

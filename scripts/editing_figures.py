@@ -20,7 +20,7 @@ HELD_OUT_SEED = 424242
 
 
 def named_directions(g, found, n_seeds):
-    z = directions.sample_latents(g.latent_dim, n_seeds, seed=7)
+    z = g.random_latents(n_seeds, seed=7)
     before = classify(g.generate(z))
     print(f"{'direction':24} {'share before':>12} {'after +3':>9} {'own changes':>11} {'others change':>13}")
     for d in (d for d in found.directions if d.kind == "label"):

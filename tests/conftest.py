@@ -14,6 +14,7 @@ TINY = {
     "dcgan": {"ngf": 8, "ndf": 8},
     "began": {"g_channels": [16, 8, 8], "d_channels": 8, "hidden": 16, "vanish_steps": 4},
     "pgwgan": {"channels": [16, 16, 8, 8], "phase_kimg": 0.016, "gp_every": 2},   # 2 steps of 8 a phase
+    "stylegan2": {"channels": [16, 16, 8, 8, 8], "latent_dim": 16, "mapping_layers": 2, "r1_every": 2},
 }
 
 

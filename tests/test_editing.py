@@ -23,6 +23,10 @@ class RendererAsGenerator:
     are the renderer's stickers: named directions must find those coordinates."""
     latent_dim: int = 19
     meta: dict = field(default_factory=lambda: {"dataset": {"source": "synthetic"}})
+    space: str = "z"
+
+    def random_latents(self, n, seed=0):
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def labels(self, z):
         lab = {a: NAMES[a][int(np.argmax(z[s]))] for a, s in SLICES.items()}
@@ -41,7 +45,7 @@ def fake_directions():
 
 def test_named_directions_change_their_own_label_most(fake_directions):
     g, found = fake_directions
-    z = directions.sample_latents(g.latent_dim, 48, seed=5)
+    z = g.random_latents(48, seed=5)
     before = sticker_space.classify(g.generate(z))
     for name in ("coat: orange", "item: party_hat", "pose: loaf"):
         attr, value = name.split(": ")
@@ -58,7 +62,7 @@ def test_on_the_shipped_default_model_each_named_direction_moves_its_own_label_m
     from conftest import ROOT
     g = load_generator(ROOT / "checkpoints" / "dcgan-stickers64" / "model.safetensors", device="cpu")
     found = directions.find(g)
-    z = directions.sample_latents(g.latent_dim, 200, seed=7)
+    z = g.random_latents(200, seed=7)
     before = sticker_space.classify(g.generate(z))
     for d in (d for d in found.directions if d.kind == "label"):
         attr, value = d.name.split(": ")
@@ -80,13 +84,14 @@ def test_directions_are_unit_vectors_named_first_then_components(fake_directions
         found.by_name("coat: plaid")
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
+@pytest.fixture(scope="module", params=["dcgan", "stylegan2"])
+def tiny_model(request, tmp_path_factory):
+    """A few steps of a family without W (z) and of one with W (its explorer latents are w - w_avg)."""
     from catgan.data.dataset import make_synthetic
     root = tmp_path_factory.mktemp("model")
     ds = make_synthetic(root / "data", n=64, size=32, seed=1, progress=False)
-    train(TrainConfig(model="dcgan", data=str(ds.path), out=str(root / "run"), steps=6, resolution=32, batch=8,
-                      threads=1, progress=False, overrides=dict(TINY["dcgan"])))
+    train(TrainConfig(model=request.param, data=str(ds.path), out=str(root / "run"), steps=6, resolution=32,
+                      batch=8, threads=1, progress=False, overrides=dict(TINY[request.param])))
     return root / "run" / CHECKPOINT
 
 

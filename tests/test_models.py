@@ -273,3 +273,78 @@ def test_pgwgan_d_channels_widen_the_critic_alone_and_it_judges_as_before():
     x = torch.rand(8, 3, 32, 32) * 2 - 1
     with torch.no_grad():
         assert torch.allclose(wider.D(x), base.D(x), atol=1e-5)
+
+
+def _stylegan2(resolution=32, **kw):
+    from catgan.models.stylegan2 import StyleGAN2
+    torch.manual_seed(0)
+    cfg = StyleGAN2.config("cpu", resolution=resolution, **{**TINY["stylegan2"], **kw})
+    return cfg, StyleGAN2.Generator(**cfg).eval()
+
+
+def test_stylegan2_psi_1_is_no_truncation_and_psi_0_is_the_mean_w():
+    cfg, G = _stylegan2()
+    G.w_avg.normal_()                                   # as if tracked in training
+    z = torch.randn(5, cfg["latent_dim"])
+    with torch.no_grad():
+        assert torch.equal(G(z, psi=1.0), G.synthesis(G.mapping(z)))
+        at_mean = G(z, psi=0.0)
+        assert torch.allclose(at_mean, G.synthesis(G.w_avg.expand(5, -1)), atol=1e-6)
+        half = G.map(z, psi=0.5)
+        assert torch.allclose(half, (G.w_avg + G.mapping(z)) / 2, atol=1e-6)
+
+
+def test_stylegan2_modulated_conv_equals_the_fused_per_sample_convolution():
+    """The unfused form (scale inputs, one shared conv, scale outputs) is the paper's per-sample modulated
+    and demodulated weights w'_ijk = s_i w_ijk / sqrt(sum (s_i w_ijk)^2)."""
+    from catgan.models.stylegan2 import ModConv, SQRT2
+    conv = ModConv(6, 5, 8, resolution=7)
+    x, w = torch.randn(3, 6, 7, 7), torch.randn(3, 8)
+    with torch.no_grad():
+        got = conv(x, w)
+        s = conv.affine(w) * SQRT2
+        want = []
+        for n in range(3):
+            wn = conv.weight * s[n][None, :, None, None]
+            wn = wn / (wn.square().sum(dim=(1, 2, 3), keepdim=True) + 1e-8).sqrt()
+            y = torch.nn.functional.conv2d(x[n:n + 1], wn, padding=1) + conv.bias[None, :, None, None]
+            want.append(torch.nn.functional.leaky_relu(y, 0.2))
+    assert torch.allclose(got, torch.cat(want), atol=1e-4)
+
+
+def test_stylegan2_noise_is_fixed_when_sampling_and_random_in_training():
+    cfg, G = _stylegan2()
+    for m in G.modules():
+        if getattr(m, "noise_strength", None) is not None:
+            m.noise_strength.data.fill_(0.5)
+    z = torch.randn(2, cfg["latent_dim"])
+    with torch.no_grad():
+        assert torch.equal(G(z), G(z))
+        a = G(z, noise_gen=torch.Generator().manual_seed(1))
+        assert torch.equal(a, G(z, noise_gen=torch.Generator().manual_seed(1)))
+        assert not torch.equal(a, G(z, noise_gen=torch.Generator().manual_seed(2)))
+
+
+def test_stylegan2_style_mixing_takes_the_second_latent_from_the_cutoff():
+    cfg, G = _stylegan2()
+    z, z2 = torch.randn(2, cfg["latent_dim"]), torch.randn(2, cfg["latent_dim"])
+    n = G.synthesis.num_ws
+    with torch.no_grad():
+        assert torch.equal(G(z, mix_z=z2, mix_cutoff=torch.tensor([n, n])), G(z))
+        assert torch.allclose(G(z, mix_z=z2, mix_cutoff=torch.tensor([0, 0])), G(z2), atol=1e-6)
+        mixed = G(z, mix_z=z2, mix_cutoff=torch.tensor([3, n]))
+        assert torch.equal(mixed[1], G(z)[1]) and not torch.allclose(mixed[0], G(z)[0])
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(resolution=48), "power of two"),
+    (dict(resolution=4), "power of two"),
+    (dict(channels=[16, 16, 8]), "channels must be at least 4"),
+    (dict(channels=[16, 16, 0, 8]), "positive whole widths"),
+    (dict(mapping_layers=0), "mapping_layers must be at least 1"),
+])
+def test_stylegan2_bad_configs_are_refused_by_name(bad, message):
+    from catgan.models.stylegan2 import StyleGAN2
+    cfg = StyleGAN2.config("cpu", **{"resolution": 32, **TINY["stylegan2"], **bad})
+    with pytest.raises(ValueError, match=message):
+        StyleGAN2(cfg)

@@ -27,6 +27,10 @@ def zoo(tmp_path_factory, request):
                       threads=1, progress=False, overrides=dict(TINY["dcgan"])))
     (root / "ck" / "tiny").mkdir(parents=True)
     shutil.copy(root / "run" / CHECKPOINT, root / "ck" / "tiny" / "model.safetensors")
+    train(TrainConfig(model="stylegan2", data=str(ds.path), out=str(root / "run-w"), steps=2, resolution=32,
+                      batch=8, threads=1, progress=False, overrides=dict(TINY["stylegan2"])))
+    (root / "ck" / "tiny-w").mkdir()              # a family with W: every page works in it
+    shutil.copy(root / "run-w" / CHECKPOINT, root / "ck" / "tiny-w" / "model.safetensors")
     (root / "ck" / "broken").mkdir()
     (root / "ck" / "broken" / "model.safetensors").write_bytes(b"\x00" * 100)
     return root
@@ -60,6 +64,16 @@ def test_every_page_renders_without_exceptions(page):
     at = run(page)
     assert not at.exception, at.exception
     assert images(at), "each page shows at least one image"
+
+
+@pytest.mark.parametrize("page", PAGES + ["views/Directions.py", "views/Your_own_cat.py", "views/Failure_gallery.py",
+                                  "views/Nearest_neighbours.py", "views/Real_or_fake.py"])
+def test_every_explorer_page_works_in_w_and_says_so(page):
+    at = run(page, {"model": "tiny-w"})
+    assert not at.exception, at.exception
+    assert images(at) or page not in PAGES              # the audit pages may wait on a background task first
+    text = " ".join(c.value for c in at.caption)
+    assert "live in **W**" in text or page.endswith(("Real_or_fake.py", "Compare_models.py"))
 
 
 def test_broken_checkpoint_shows_an_error_card_and_others_still_work():

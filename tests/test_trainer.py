@@ -25,7 +25,8 @@ def test_few_steps_write_everything(model, tiny_cfg):
     assert [r["step"] for r in rows] == [1, 2, 3, 4]
     expected = {"began": {"L_real", "L_fake", "k_t", "M_global"},
                 "pgwgan": {"critic_loss", "wasserstein", "drift", "resolution", "alpha"},
-                "dcgan": {"D_x", "D_G_z", "loss_D", "loss_G"}}[model]
+                "dcgan": {"D_x", "D_G_z", "loss_D", "loss_G"},
+                "stylegan2": {"D_x", "D_G_z", "loss_D", "loss_G", "r1"}}[model]
     assert expected <= set(rows[-1]) and rows[-1]["images_per_s"] > 0
     assert rows[-1]["lr_G"] > 0 and rows[-1]["lr_D"] > 0
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
@@ -158,7 +159,8 @@ def test_a_run_started_from_another_models_weights(model, tiny_cfg, tmp_path):
     with pytest.raises(CheckpointError, match="do not fit"):
         train(tiny_cfg(model, out="wider", steps=4, init_from=str(slim),
                        overrides={**TINY[model], **{"dcgan": {"ngf": 12}, "began": {"hidden": 24},
-                                                    "pgwgan": {"channels": [24, 16, 8, 8]}}[model]}))
+                                                    "pgwgan": {"channels": [24, 16, 8, 8]},
+                                                    "stylegan2": {"channels": [24, 16, 8, 8, 8]}}[model]}))
     if model == "pgwgan":                  # its levels above 4x4 may widen (see test_models)
         wide = tiny_cfg(model, out="wide", steps=6, init_from=str(slim),
                         overrides={**TINY[model], "channels": [16, 16, 12, 12]})

@@ -17,7 +17,7 @@ with controls:
     for row in (NAMES[:2], NAMES[2:]):
         for col, (key, label, three) in zip(st.columns(2), row):
             with col:
-                corners.append(ui.latent_input(key, label, g.latent_dim, default_seed=len(corners) + 1,
+                corners.append(ui.latent_input(key, label, g, default_seed=len(corners) + 1,
                                                default_three=three))
 grid = latent.corner_grid(corners, n, mode)
 with view:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from catgan import ui
 from catgan.audit import failures
+from catgan.models import FAMILIES
 
 entry, g = ui.model_page(
     "Failure gallery",
@@ -31,8 +32,7 @@ n = c1.select_slider("Samples to search", [64, 128, 256, 512], 256, key="search"
 first = c2.number_input("First seed", 0, 2**31 - 1, 0, key="first", bind="query-params")
 
 st.header("Worst samples by its own judge")
-st.caption({"began": "Highest autoencoder reconstruction error.", "pgwgan": "Lowest critic score.",
-            "dcgan": "Lowest D(G(z))."}[g.family])
+st.caption(FAMILIES[g.family].judge)
 if g.critic is None:
     st.info("This model ships no discriminator, so it cannot rank its own samples.")
 else:

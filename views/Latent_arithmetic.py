@@ -13,7 +13,7 @@ cols = st.columns(3)
 parts = []
 for col, (key, label, seed) in zip(cols, [("start", "Start", 1), ("sub", "Subtract", 2), ("add", "Add", 3)]):
     with col:
-        parts.append(ui.latent_input(key, label, g.latent_dim, default_seed=seed))
+        parts.append(ui.latent_input(key, label, g, default_seed=seed))
 result = latent.arithmetic(*parts)
 c1, c2, c3 = st.columns([1, 2, 2])
 if c1.toggle("…and a named direction", key="with_dir", bind="query-params"):

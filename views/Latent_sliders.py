@@ -23,7 +23,7 @@ with left:
     nums = [st.slider(k, -3.0, 3.0, 0.0, 0.05, key=k, bind="query-params") for k in "abc"]
     base_seed = st.number_input("Base seed (-1: start from the origin)", -1, 2**31 - 1, -1, key="base",
                                 bind="query-params")
-    scale = st.slider("Scale of the base latent", 0.0, 10.0, KEYS["base_scale"], 0.05, key="base_scale",
+    scale = st.slider(f"{ui.scale_label(g)} of the base latent", 0.0, 10.0, KEYS["base_scale"], 0.05, key="base_scale",
                       bind="query-params", help="Starts at the model's recommended scale (Report card).")
     st.button("Reset", on_click=_reset)
 stored = ui.stored_latent(g)             # ?z=<id>: a latent found on the Your own cat page
@@ -31,10 +31,11 @@ if stored is not None:
     base = stored * scale
     left.info(f"Base: your stored latent `{st.query_params['z']}` (the base seed is ignored).")
 else:
-    base = latent.seed_latent(base_seed, g.latent_dim) * scale if base_seed >= 0 else None
-z = latent.from_three(nums, g.latent_dim, base)
+    base = g.latents(base_seed, 1)[0] * scale if base_seed >= 0 else None
+z = g.from_three(nums, base)
 st.session_state["explorer_z"] = z          # the Nearest neighbours page can check this exact image
 with right:
     ui.show_grid(ui.generate(g, z[None]), cols=1, scale=6)
-    st.caption(f"|z| = {np.linalg.norm(z):.2f} (a typical N(0, I) latent has |z| ≈ {np.sqrt(g.latent_dim):.1f})")
+    name = "w − w̄" if g.space == "w" else "z"
+    st.caption(f"|{name}| = {np.linalg.norm(z):.2f} (a typical latent of this model: ≈ {g.latent_shell():.1f})")
 ui.link_notice()

@@ -25,7 +25,7 @@ with controls:
 ui.link_notice()
 try:
     seeds = latent_store.parse_keyframes(seeds_text)
-    keys = [latent_store.keyframe_latent(s, g.latent_dim) for s in seeds]
+    keys = [latent_store.keyframe_latent(s, g) for s in seeds]
 except ValueError as e:
     st.error(f"{e}. Give at least two keyframes: non-negative whole-number seeds or stored latents, "
              "e.g. `1, 2, z:3f9a0c12de`.")

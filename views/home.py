@@ -33,14 +33,16 @@ c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
 seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
 n = c2.select_slider("Samples", [4, 8, 16, 32, 64], 16, key="n", bind="query-params")
 recommended = ui.recommended_scale(entry)
-scale = c3.slider("Latent scale (truncation)", 0.0, 2.0, recommended, 0.05, key="scale", bind="query-params",
+scale = c3.slider(ui.scale_label(g), 0.0, 2.0, recommended, 0.05, key="scale", bind="query-params",
                   help=f"Smaller latents make the most typical cats; large ones garble colours. This model starts "
                        f"at {recommended:g}, where its samples are least detectable without losing pose×item "
                        f"combinations (Report card).")
 c4.button("New batch", on_click=_new_batch, width="stretch")
+if g.space == "w":
+    st.caption(ui.W_NOTE)
 
 z = g.latents(seed, n) * scale
-ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, scale {scale}")
+ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, {'ψ' if g.space == 'w' else 'scale'} {scale}")
 ui.link_notice()
 # the Nearest neighbours page's slow first use starts now, in the background, after the cats are drawn: on a
 # fresh cache it renders the training set first (about 10 s), which the samples above do not need

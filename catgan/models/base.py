@@ -19,6 +19,7 @@ class Family:
     """
     name = ""
     presets: dict = {}
+    judge = ""                    # how `realism` ranks samples, in words (the Failure gallery says it)
     EMA_RAMPUP = 0.05             # early on, the half-life is at most 5% of the images seen (StyleGAN2-ADA)
 
     def __init__(self, cfg: dict, device="cpu", ddp: bool = False, bf16: bool = False):
@@ -97,6 +98,32 @@ class Family:
     def augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """What D sees of a batch: DiffAugment's random shift and recolour, or the batch itself when off."""
         return diffaug.augment(x, self.policy, gen) if self.policy else x
+
+    def d_logits(self, net: nn.Module, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """A logit-scoring D's view of a batch (augmented), in fp32."""
+        return net(self.augment(x, gen)).float()
+
+    def lazy_r1(self, real: torch.Tensor, gen: torch.Generator) -> float:
+        """Adds the R1 penalty's gradient, gamma/2 * |grad D(x)|^2 on reals, to D's, its weight multiplied by
+        the interval `r1_every` it is computed at (lazy regularisation, StyleGAN2); returns the mean
+        squared gradient norm. A double backward, so it goes around DDP's wrapper (whose reducer expects
+        one backward per forward) and averages its own gradients over the processes."""
+        x = real.detach().requires_grad_(True)
+        with self.autocast():
+            d = self.d_logits(self.D, x, gen)
+        (grad,) = torch.autograd.grad(d.sum(), x, create_graph=True)
+        norm2 = grad.float().square().sum(dim=(1, 2, 3)).mean()
+        params = [p for p in self.D.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(norm2 * (self.cfg["r1_gamma"] / 2 * self.cfg["r1_every"]), params,
+                                    allow_unused=True)
+        for p, g in zip(params, grads):
+            if g is None:
+                continue
+            if self.ddp:
+                torch.distributed.all_reduce(g)
+                g /= torch.distributed.get_world_size()
+            p.grad = g if p.grad is None else p.grad + g
+        return norm2.item()
 
     def autocast(self):
         if not self.bf16:

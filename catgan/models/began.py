@@ -161,6 +161,7 @@ def recon_error(D, x):
 
 class BEGAN(Family):
     name = "began"
+    judge = "Highest autoencoder reconstruction error."
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
 

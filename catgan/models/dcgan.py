@@ -104,6 +104,7 @@ class Discriminator(nn.Module):
 
 class DCGAN(Family):
     name = "dcgan"
+    judge = "Lowest D(G(z))."
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
     last_r1 = 0.0         # the latest lazy R1 value, reported in every step's metrics
@@ -121,16 +122,13 @@ class DCGAN(Family):
             for group in opt.param_groups:
                 group["lr"] = self.base_lr(which) * halved
 
-    def _d(self, net, x, gen):
-        return net(self.augment(x, gen)).float()
-
     def train_step(self, real, gen, step):
         n = real.shape[0]
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
         hinge = self.cfg["loss"] == "hinge"
         with self.autocast():
             fake = self.G_train(z)
-            d_real, d_fake = self._d(self.D_train, real, gen), self._d(self.D_train, fake.detach(), gen)
+            d_real, d_fake = self.d_logits(self.D_train, real, gen), self.d_logits(self.D_train, fake.detach(), gen)
             if hinge:
                 loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
             else:
@@ -139,10 +137,10 @@ class DCGAN(Family):
         self.opt["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         if self.cfg["r1_gamma"] and step % self.cfg["r1_every"] == 0:
-            self.last_r1 = self._r1(real, gen)
+            self.last_r1 = self.lazy_r1(real, gen)
         self.opt["D"].step()
         with self.frozen(self.D), self.autocast():
-            d_gen = self._d(self.D, fake, gen)
+            d_gen = self.d_logits(self.D, fake, gen)
             loss_g = -d_gen.mean() if hinge else F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
         self.opt["G"].zero_grad(set_to_none=True)
         loss_g.backward()
@@ -151,15 +149,6 @@ class DCGAN(Family):
                "D_x": torch.sigmoid(d_real).mean().item(), "D_G_z": torch.sigmoid(d_fake).mean().item()}
         return {**out, "r1": self.last_r1} if self.cfg["r1_gamma"] else out
 
-    def _r1(self, real, gen) -> float:
-        """Adds the lazy R1 penalty's gradient to D's; returns the mean squared gradient norm."""
-        x = real.detach().requires_grad_(True)
-        with self.autocast():
-            d = self._d(self.D_train, x, gen)
-        (grad,) = torch.autograd.grad(d.sum(), x, create_graph=True)
-        norm2 = grad.float().square().sum(dim=(1, 2, 3)).mean()
-        (norm2 * (self.cfg["r1_gamma"] / 2 * self.cfg["r1_every"])).backward()
-        return norm2.item()
 
     @staticmethod
     def realism(D, images):

@@ -217,6 +217,7 @@ class Discriminator(nn.Module):
 
 class PGWGAN(Family):
     name = "pgwgan"
+    judge = "Lowest critic score."
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
 

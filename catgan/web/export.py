@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from catgan import latent
+from catgan.catalogue import read_json
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.io import atomic_dir
 
@@ -33,17 +34,26 @@ class WebExportError(RuntimeError):
 
 
 class _Pixels(torch.nn.Module):
-    """z -> RGB values 0..255 (float, N x 3 x H x W) at the model's resolution, its sampling settings fixed."""
+    """z -> RGB values 0..255 (float, N x 3 x H x W) at the model's resolution, its sampling settings fixed.
+    A model with a mapping network takes psi as well (a 1-element input): mapping, truncation and
+    synthesis in one graph, so the page's seeds name the same z as the app's."""
 
     def __init__(self, g: LoadedGenerator):
         super().__init__()
         self.net, self.kwargs, self.resolution = g.net, dict(g.meta.get("sample_kwargs", {})), g.resolution
 
-    def forward(self, z):
-        x = self.net(z, **self.kwargs).float()
+    def forward(self, z, psi=None):
+        x = (self.net(z, **self.kwargs) if psi is None else
+             self.net.synthesis(self.net.w_avg + psi * (self.net.map(z) - self.net.w_avg))).float()
         if x.shape[-1] != self.resolution:
             x = torch.nn.functional.interpolate(x, size=self.resolution, mode="nearest")
         return (x.clamp(-1, 1) + 1) * 127.5
+
+
+def _inputs(g: LoadedGenerator) -> tuple[tuple, list[str]]:
+    """The graph's example inputs and their names: z, and psi for a model with W."""
+    z = torch.zeros(1, g.latent_dim)
+    return ((z, torch.ones(1)), ["z", "psi"]) if g.space == "w" else ((z,), ["z"])
 
 
 def runtime_files() -> list[Path]:
@@ -64,8 +74,9 @@ def onnx_bytes(g: LoadedGenerator) -> bytes:
             # project does not install, and this one handles every family's net (REFERENCE section 14)
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", torch.jit.TracerWarning)    # shapes are fixed here, batch aside
-            torch.onnx.export(net, (torch.zeros(1, g.latent_dim),), buf, dynamo=False, opset_version=OPSET,
-                              input_names=["z"], output_names=["rgb"],
+            args, names = _inputs(g)
+            torch.onnx.export(net, args, buf, dynamo=False, opset_version=OPSET,
+                              input_names=names, output_names=["rgb"],
                               dynamic_axes={"z": {0: "batch"}, "rgb": {0: "batch"}})
     except Exception as e:       # the exporter raises many kinds; the user needs to know which net failed
         raise WebExportError(f"{g.path}: the {g.family} generator could not be exported to ONNX "
@@ -76,11 +87,18 @@ def onnx_bytes(g: LoadedGenerator) -> bytes:
 def page_info(g: LoadedGenerator, name: str, card: dict) -> dict:
     quality = card.get("quality", {})
     return {"name": name, "family": g.family, "resolution": g.resolution, "latent_dim": g.latent_dim,
+            "w_space": g.space == "w", "psi": _recommended_psi(g),
             "projection_seed": latent.PROJECTION_SEED,
             "projection": latent.projection(g.latent_dim).round(7).tolist(),
             "summary": card.get("summary") or f"{g.family.upper()} · {g.meta.get('step', 0):,} steps",
             "metrics": {k: quality.get(k) for k in ("sticker fd", "pose×item coverage", "memorised",
                                                      "efficientnet fd") if quality.get(k) is not None}}
+
+
+def _recommended_psi(g: LoadedGenerator) -> float:
+    """The page's starting psi for a model with W: the one its eval recommends, else 1."""
+    from catgan.audit.truncation import recommended_scale
+    return recommended_scale(read_json(g.path.parent / "eval.json")) if g.space == "w" else 1.0
 
 
 def export_web(model: str | Path, out: str | Path) -> dict:

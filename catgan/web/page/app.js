@@ -40,7 +40,11 @@ function slerp(a, b, t) {
 
 // --- the generator -------------------------------------------------------------------------------
 async function generate(z, n) {
-  const out = await state.session.run({ z: new ort.Tensor("float32", z, [n, state.dim]) });
+  const feeds = { z: new ort.Tensor("float32", z, [n, state.dim]) };
+  if (state.info.w_space) {       // a mapping network: the graph takes psi, truncation towards the mean w
+    feeds.psi = new ort.Tensor("float32", Float32Array.of(parseFloat($("psi").value)), [1]);
+  }
+  const out = await state.session.run(feeds);
   return out.rgb.data;            // n x 3 x H x W, values 0..255
 }
 
@@ -140,6 +144,11 @@ async function main() {
   $("summary").textContent = info.summary;
   $("metrics").textContent = Object.entries(info.metrics).map(([k, v]) => `${k}: ${+v.toFixed(3)}`).join(" · ");
   $("pseed").textContent = info.projection_seed;
+  if (info.w_space) {
+    $("psi").value = info.psi;
+    $("psi-value").textContent = (+info.psi).toFixed(2);
+    $("psi-row").hidden = false;
+  }
   await batch();
   window.catganTimings = { firstBatchMs: performance.now() - t0 };
   cornerInputs();
@@ -150,6 +159,10 @@ async function main() {
 
   $("new-batch").onclick = () => { $("seed").value = (parseInt($("seed").value, 10) || 0) + BATCH; batch(); };
   $("seed").onchange = batch;
+  $("psi").oninput = () => {
+    $("psi-value").textContent = parseFloat($("psi").value).toFixed(2);
+    Promise.all([batch(), sliders(), corners(), arithmetic()]);
+  };
   ["a", "b", "c"].forEach((k) => { $(k).oninput = sliders; });
   $("reset-sliders").onclick = () => { ["a", "b", "c"].forEach((k) => { $(k).value = 0; }); sliders(); };
   $("corners").onchange = corners; $("grid-size").onchange = corners; $("blend").onchange = corners;
