@@ -47,7 +47,7 @@ def cmd_train(a):
                       precision="bf16" if a.bf16 else a.precision,
                       device=a.device, threads=a.threads, overrides=set_values(a.set),
                       eval_kimg=a.eval_kimg, eval_n=a.eval_n, eval_space=a.eval_space,
-                      patience_kimg=a.patience_kimg, init_from=a.init_from,
+                      patience_kimg=a.patience_kimg, init_from=a.init_from, warmup_kimg=a.warmup_kimg,
                       keep_points=a.keep_points)
     return train(cfg)
 
@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init-from", metavar="MODEL", help="start a new run from a model's weights (G, G_ema and D: "
                    "a run's checkpoint or best, or a shipped model) with fresh optimisers; its step and "
                    "schedules carry on, its architecture is kept (a growing WGAN's may widen), --set changes the rest")
+    t.add_argument("--warmup-kimg", type=float, help="after --init-from, ramp the learning rates up from 0 over "
+                   "this many thousand images (default 20; 0: none), so fresh optimisers do not undo the weights")
     t.set_defaults(fn=cmd_train)
 
     sw = sub.add_parser("sweep", help="train every combination of --vary values, k at a time; resumes when rerun",

@@ -172,3 +172,22 @@ def test_a_run_started_from_another_models_weights(model, tiny_cfg, tmp_path):
     other = next(m for m in FAMILIES if m != model)
     with pytest.raises(ValueError, match=f"is a {model} model"):
         train(tiny_cfg(other, out="other", steps=4, init_from=str(slim)))
+
+
+def test_a_run_continued_from_weights_ramps_its_learning_rates_up(tiny_cfg, tmp_path):
+    """--init-from: fresh Adam moments on trained weights take full-size steps at once, so the rates ramp
+    up over --warmup-kimg; the ramp's start is saved, so a resumed run carries it on."""
+    source = tiny_cfg("dcgan", out="source", steps=2)
+    train(source)
+    fork = tiny_cfg("dcgan", out="fork", steps=4, init_from=str(Path(source.out) / CHECKPOINT), warmup_kimg=0.032)
+    train(fork)                                   # steps 2 and 3: 8 and 16 of 32 images into the ramp
+    assert read_meta(Path(fork.out) / CHECKPOINT)["warmup_from"] == 2
+    fork.steps = 7
+    train(fork)                                   # resumed: 24, 32 of 32, then the schedule's own rate
+    rows = [json.loads(line) for line in (Path(fork.out) / "metrics.jsonl").read_text().splitlines()]
+    lr = rows[-1]["lr_G"]
+    assert [r["step"] for r in rows] == [3, 4, 5, 6, 7]
+    assert [round(r["lr_G"] / lr, 3) for r in rows] == [0.25, 0.5, 0.75, 1.0, 1.0]
+    plain = tiny_cfg("dcgan", out="plain", steps=3)
+    train(plain)
+    assert read_meta(Path(plain.out) / CHECKPOINT)["warmup_from"] is None

@@ -45,6 +45,7 @@ from catgan.train.quality import BEST, QualityHook, default_eval_kimg
 
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
+DEFAULT_WARMUP_KIMG = 20        # a run continued --init-from ramps its learning rates up over 20 k images
 
 
 @dataclass
@@ -75,6 +76,7 @@ class TrainConfig:
     patience_kimg: float | None = None  # stop when the best point is this many thousand images old
     keep_points: bool = False          # keep every quality point's sampling net in points/ (to judge them later)
     init_from: str | None = None       # a new run starts from these weights (fresh optimisers; see init_weights)
+    warmup_kimg: float | None = None   # after --init-from, learning rates ramp up from 0 over this many k images
 
 
 class TrainingFailed(RuntimeError):
@@ -178,6 +180,7 @@ class Trainer:
         self.fixed_z = torch.randn(N_FIXED, self.model_cfg["latent_dim"],
                                    generator=torch.Generator().manual_seed(cfg.seed + 777))
         self.step, self.train_seconds, self.quality_seconds = 0, 0.0, 0.0
+        self.warmup_from = None              # the step a run continued --init-from started at (its warm-up)
         self.eval_kimg = (default_eval_kimg(cfg.steps, self.model_cfg["batch"], cfg.max_minutes, cfg.max_kimg)
                           if cfg.eval_kimg is None else cfg.eval_kimg)
         self.quality = (QualityHook(self.out, dataset, self.model_cfg["latent_dim"], self.eval_kimg, cfg.eval_n,
@@ -227,6 +230,7 @@ class Trainer:
                 "bf16": self.precision.bf16, "machine": self.machine,
                 "world_size": self.dist.world, "sample_net": self.family.sample_net,
                 "sample_kwargs": self.family.sample_kwargs(), "state": self.family.extra_state(),
+                "warmup_from": self.warmup_from,
                 **({"parents": self.parents} if self.parents else {})}   # lineage survives a copied checkpoint
 
     def save(self):
@@ -261,6 +265,7 @@ class Trainer:
         for name, opt in self.family.opt.items():
             unflatten_optimizer(f"opt_{name}", tensors, meta["optimizer_groups"][name], opt)
         self.family.load_extra_state(meta.get("state", {}))
+        self.warmup_from = meta.get("warmup_from")
         if self.dist.main:                       # forget metrics logged after the checkpoint
             self._truncate_metrics(self.step)
             if self.quality:
@@ -290,6 +295,17 @@ class Trainer:
                                   "the growing WGAN may widen its channels above 4x4)")
         self.step = int(meta.get("step", 0))
         self.family.load_extra_state(meta.get("state", {}))
+        self.warmup_from = self.step
+
+    def warmup(self) -> float:
+        """The learning rates' factor this step: fresh Adam moments on trained weights take full-size steps
+        at once (about lr per weight, whatever the gradient's size), which can undo in a few hundred steps
+        what the weights learnt, so a run continued --init-from ramps its rates up linearly (1 otherwise)."""
+        kimg = DEFAULT_WARMUP_KIMG if self.cfg.warmup_kimg is None else self.cfg.warmup_kimg
+        if self.warmup_from is None or not kimg:
+            return 1.0
+        images = (self.step - self.warmup_from + 1) * self.model_cfg["batch"] * self.dist.world
+        return min(1.0, images / (kimg * 1000))
 
     def _truncate_metrics(self, step: int):
         path = self.out / "metrics.jsonl"
@@ -381,8 +397,17 @@ class Trainer:
         while self.step < max_steps and not self.stop_requested and self.train_seconds < budget:
             t0 = time.time()
             self.family.begin_step(self.step)
+            factor = self.warmup()
+            scheduled = [[g["lr"] for g in opt.param_groups] for opt in self.family.opt.values()]
+            for opt in self.family.opt.values():
+                for group in opt.param_groups:
+                    group["lr"] *= factor
             real = self.batches(self.step).to(self.dist.device).contiguous(memory_format=torch.channels_last)
             metrics = self.family.train_step(real, _step_generator(cfg.seed, self.step, self.dist.rank), self.step)
+            lrs = {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.family.opt.items()}
+            for opt, rates in zip(self.family.opt.values(), scheduled):      # the schedule's own rates again
+                for group, lr in zip(opt.param_groups, rates):
+                    group["lr"] = lr
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:
                 raise TrainingFailed(f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; the last good "
@@ -398,7 +423,6 @@ class Trainer:
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                 now = time.time()
                 ips = (self.step - step_log) * real.shape[0] * self.dist.world / max(now - t_log, 1e-9)
-                lrs = {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.family.opt.items()}
                 self._log({"step": self.step, "time": round(now, 3), "images_per_s": round(ips, 1), **metrics, **lrs})
                 self.status("running", images_per_s=round(ips, 1))
                 t_log, step_log = now, self.step
