@@ -4,16 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from catgan import media
-from catgan.audit import report as rep
+from catgan.audit import reconstruction, report as rep
 from catgan.audit.modes import MIN_JUDGED, RARE_RATIO, gaps
 from catgan.catalogue import MODEL_FILE, list_models, read_json
-from catgan.data.dataset import dataset_for, render_stickers
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
-from catgan.pixels import from_uint8, to_uint8
 from catgan.runs import best_row, read_metrics, read_quality
 
 
@@ -119,16 +116,11 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
 def reconstructions(folder: Path, g, n: int = 16) -> float | None:
     """A BEGAN trained on rendered stickers: n unseen stickers over its D's reconstructions, as RECON_FILE;
     returns their mean L1 error (None for other models, or a model shipped without D)."""
-    if g.family != "began" or g.meta.get("dataset", {}).get("source") != "synthetic" or g.critic is None:
+    if not reconstruction.applies(g):
         return None
-    reals, _ = render_stickers(n, g.resolution, dataset_for(g.meta).info.get("seed", 0) + 1, progress=False)
-    with torch.inference_mode():
-        x = from_uint8(reals)
-        y = g.critic(x).float().clamp(-1, 1)
-    out = to_uint8(y).numpy()
-    grid = media.grid_png(np.concatenate([reals, out]), cols=n, scale=2)
-    atomic_write_bytes(folder / "samples" / RECON_FILE, grid)
-    return float((y - x).abs().mean())
+    reals, out, l1 = reconstruction.held_out(g, n)
+    atomic_write_bytes(folder / "samples" / RECON_FILE, media.grid_png(np.concatenate([reals, out]), cols=n, scale=2))
+    return l1
 
 
 def _pair_gaps(pairs: list[dict] | None) -> list[str]:

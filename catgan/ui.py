@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from catgan import catalogue, compare, directions, latent, latent_store, media
+from catgan import catalogue, compare, directions, latent_store, media
 from catgan.background import BackgroundTask
 from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator

@@ -4,7 +4,9 @@
 
 Each kept point (points/step_*.safetensors) is judged by catgan.audit.detect on 3,000 samples, one fit
 by default (as the trainer's quality hook does; its standard error is then detect.FIT_SD), beside the
-FD, pose x item coverage and KL the hook logged at the same step (quality.jsonl). Prints a row a point
+FD, pose x item coverage and KL the hook logged at the same step (quality.jsonl); for a BEGAN also its D's
+L1 reconstruction of 256 unseen stickers (catgan.audit.reconstruction), its own convergence measure beside
+M_global. Prints a row a point
 and writes a table (`how` and `rows`) that a model card shows as curve.json. One thread, so a run can
 go on beside it; a point already judged (in the cache, under detect-curve/) is read back.
 """
@@ -16,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from catgan.audit import detect
+from catgan.audit import detect, reconstruction
 from catgan.audit.evaluate import generate, model_and_data
 from catgan.catalogue import kept_points
+from catgan.generator import load_generator
 from catgan.data.dataset import cache_root
 from catgan.io import atomic_write_json
 from catgan.runs import read_quality
@@ -32,6 +35,9 @@ def judge(point: Path, p: detect.Protocol) -> dict:
     g, ds = model_and_data(point, None)
     real, _ = detect.real_halves(np.asarray(ds.images), p)
     result = detect.detectability(real, generate(g, p.n_train + p.n_test, progress=False), p)
+    critic = load_generator(point, device="cpu", with_critic=True)
+    if reconstruction.applies(critic):
+        result["d_recon_l1"] = round(reconstruction.held_out(critic)[2], 5)
     atomic_write_json(cache, result)
     return result
 
@@ -58,7 +64,8 @@ def main() -> None:
         rows.append({"step": meta["step"], "M images": round(meta["step"] * batch / 1e6, 3),
                      "detectability": d["detectability"], "±": d["stderr"], "detector's quiz": d.get("quiz"),
                      "hook fd": q.get("fd"), "pose×item coverage": q.get("mode_coverage"),
-                     "KL(real‖gen)": q.get("kl")})
+                     "KL(real‖gen)": q.get("kl"),
+                     **({"D recon L1 (unseen)": d["d_recon_l1"]} if "d_recon_l1" in d else {})})
         print(json.dumps(rows[-1]), flush=True)
     table = {"how": f"Each kept point judged by fake detectability ({a.fits} fit{'s' * (a.fits > 1)} of the "
                     "protocol on 3,000 samples), beside the FD (sticker space, 1,000 samples), pose x item coverage "
