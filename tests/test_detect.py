@@ -190,3 +190,18 @@ def test_a_figure_measured_under_another_protocol_says_so_and_todays_does_not():
     old = replace(now, steps=now.steps // 4).key()
     line = machine_line({"detect": {**figure, "protocol": old}})
     assert f"older detector protocol ({old}; today's is {now.key()})" in line and "rerun `catgan detect`" in line
+
+
+def test_the_embedded_stickers_ladder_ships_and_no_fit_recomputes_it(monkeypatch):
+    """Its 15 fits depend only on the renderer's deterministic output and the protocol: read, not measured;
+    another protocol (or dataset) is measured and cached as before."""
+    from catgan.audit import evaluate
+    from catgan.data.dataset import resolve_dataset
+    ds = resolve_dataset("stickers", 64)
+    monkeypatch.setattr(detect, "ladder", lambda *a, **k: pytest.fail("the shipped ladder was measured again"))
+    rungs = evaluate.detect_ladder(ds, detect.Protocol(), progress=False)
+    assert set(rungs) == set(detect.LADDER_NAMES)
+    assert 0.45 < rungs["real"]["detectability"] < 0.55 < rungs["blur_1px"]["detectability"]
+    assert all(r["stderr"] > 0 for r in rungs.values())
+    other = replace(detect.Protocol(), steps=10)
+    assert evaluate.shipped_ladder(ds, other) is None
