@@ -205,3 +205,13 @@ def test_the_embedded_stickers_ladder_ships_and_no_fit_recomputes_it(monkeypatch
     assert all(r["stderr"] > 0 for r in rungs.values())
     other = replace(detect.Protocol(), steps=10)
     assert evaluate.shipped_ladder(ds, other) is None
+
+
+def test_fits_show_progress_on_stderr_and_leave_stdout_to_json(capsys):
+    rng = np.random.default_rng(0)
+    real, fake = (rng.integers(0, 256, (45, 16, 16, 3), dtype=np.uint8) for _ in range(2))
+    quiet = detect.detectability(real, fake, TINY)
+    shown = detect.detectability(real, fake, TINY, progress="detector fits")
+    out, err = capsys.readouterr()
+    assert out == "" and "detector fits" in err and "20/20" in err          # two fits of ten steps
+    assert shown == quiet                                                    # watching changes nothing

@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 
+def _threads(a) -> None:
+    """--threads: two audits side by side with one thread each, instead of both oversubscribing the cores."""
+    if a.threads:
+        import torch
+        torch.set_num_threads(a.threads)
+
+
 def cmd_neighbors(a):
     from catgan import load_generator
     from catgan.audit.failures import seed_latents
@@ -21,6 +28,7 @@ def cmd_neighbors(a):
 
 def cmd_eval(a):
     from catgan.audit.evaluate import evaluate
+    _threads(a)
     report = evaluate(a.checkpoint, a.data, a.n, out=a.json, spaces=a.spaces)
     report.get("labels", {}).pop("histograms", None)
     return report
@@ -28,7 +36,8 @@ def cmd_eval(a):
 
 def cmd_detect(a):
     from catgan.audit.evaluate import detect_model
-    r = detect_model(a.checkpoint, a.data, a.eval_json, progress=not a.json)
+    _threads(a)
+    r = detect_model(a.checkpoint, a.data, a.eval_json)
     if a.json:
         return r
     print(f"{a.checkpoint}: detectability {r['detectability']:.3f} ± {r['stderr']:.3f} (AUC {r['auc']:.3f}), "
@@ -41,7 +50,8 @@ def cmd_detect(a):
 
 def cmd_truncation(a):
     from catgan.audit.evaluate import truncation_model
-    return truncation_model(a.checkpoint, a.data, a.eval_json, progress=False)
+    _threads(a)
+    return truncation_model(a.checkpoint, a.data, a.eval_json)
 
 
 def cmd_train_space(a):
@@ -67,6 +77,7 @@ def add_audit_commands(sub):
     e.add_argument("--json", help="where to write the report (default: eval.json beside the model)")
     e.add_argument("--spaces", nargs="+", choices=["sticker", "efficientnet"],
                    help="only these feature spaces (default: every space that applies to the dataset)")
+    e.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     e.set_defaults(fn=cmd_eval)
 
     d = sub.add_parser("detect", help="fake detectability: how well a fresh classifier tells the model's samples "
@@ -75,6 +86,7 @@ def add_audit_commands(sub):
     d.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
     d.add_argument("--json", action="store_true", help="print the result as JSON")
     d.add_argument("--eval-json", help="the eval report to add it to (default: eval.json beside the model)")
+    d.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     d.set_defaults(fn=cmd_detect)
 
     tr = sub.add_parser("truncation", help="detectability and pose×item coverage against the latent scale, and "
@@ -82,6 +94,7 @@ def add_audit_commands(sub):
     tr.add_argument("checkpoint")
     tr.add_argument("--data", help="dataset folder or 'stickers' (default: the one the model was trained on)")
     tr.add_argument("--eval-json", help="the eval report to add it to (default: eval.json beside the model)")
+    tr.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     tr.set_defaults(fn=cmd_truncation)
 
     t = sub.add_parser("train-space", help="retrain the sticker space (the noise-robust feature space) from scratch")

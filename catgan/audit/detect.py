@@ -33,12 +33,14 @@ Everything random derives from the seed, so the same images and seeds give the s
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm import tqdm
 
 from catgan.pixels import from_uint8
 
@@ -129,8 +131,8 @@ def random_jpeg(x: torch.Tensor, gen: torch.Generator, lowest: int) -> torch.Ten
     return out
 
 
-def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol()) -> Detector:
-    """A fresh detector trained on uint8 reals (label 1) against fakes (label 0)."""
+def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol(), bar=None) -> Detector:
+    """A fresh detector trained on uint8 reals (label 1) against fakes (label 0); `bar` (tqdm) counts its steps."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     net = Detector()
@@ -147,6 +149,8 @@ def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if bar is not None:
+            bar.update(1)
     n = min(len(r), len(f))
     batches = (nuisance(torch.cat([r[i:i + 128], f[i:i + 128]]), gen, p) for i in range(0, n, 128))
     torch.optim.swa_utils.update_bn(batches, net)          # exact statistics over the training images
@@ -193,19 +197,21 @@ def _split(n: int, n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np
     return order[:n_train], order[n_train:n_train + n_test]
 
 
-def one_fold(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol) -> Fold:
+def one_fold(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol, bar=None) -> Fold:
     rtr, rte = _split(len(real), p.n_train, p.n_test, seed)
     ftr, fte = _split(len(fake), p.n_train, p.n_test, seed + 10_000)
-    net = fit(real[rtr], fake[ftr], seed, p)
+    net = fit(real[rtr], fake[ftr], seed, p, bar)
     rs, fs = logits(net, real[rte], seed, p), logits(net, fake[fte], seed + 1, p)
     acc = (float((rs > 0).sum()) + float((fs <= 0).sum())) / (len(rs) + len(fs))
     return Fold(net, acc, auc(rs, fs), rs, fs, fte)
 
 
-def detectability(real: np.ndarray, fake: np.ndarray, p: Protocol = Protocol(), keep_folds: bool = False) -> dict:
+def detectability(real: np.ndarray, fake: np.ndarray, p: Protocol = Protocol(), keep_folds: bool = False,
+                  progress: str | None = None) -> dict:
     """The two-sample test on uint8 images: the mean held-out accuracy and AUC over the protocol's
     seeds, with a standard error: the spread between seeds (FIT_SD for a single fit, whose spread it
-    cannot see), at least the binomial error of the pooled test images."""
+    cannot see), at least the binomial error of the pooled test images. `progress`: a label for a
+    progress bar of the fits' steps on stderr (stdout stays clean for --json)."""
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"real images are {real.shape[1:]} but generated ones {fake.shape[1:]}: compare a "
                          "model with the dataset at its own resolution")
@@ -213,7 +219,9 @@ def detectability(real: np.ndarray, fake: np.ndarray, p: Protocol = Protocol(), 
     if min(len(real), len(fake)) < need:
         raise ValueError(f"the detectability protocol needs {need} images a side ({p.n_train} to learn, "
                          f"{p.n_test} to judge); got {len(real)} real and {len(fake)} generated")
-    folds = [one_fold(real, fake, s, p) for s in p.seeds]
+    with tqdm(total=len(p.seeds) * p.steps, desc=progress, unit="step", disable=progress is None,
+              mininterval=2.0, file=sys.stderr) as bar:
+        folds = [one_fold(real, fake, s, p, bar) for s in p.seeds]
     accs = np.array([f.accuracy for f in folds])
     acc = float(accs.mean())
     between = float(accs.std(ddof=1) / math.sqrt(len(accs))) if len(accs) > 1 else FIT_SD
@@ -268,9 +276,8 @@ def ladder(images: np.ndarray, p: Protocol = Protocol(), progress: bool = False,
     for name, make in _ladder_rungs().items():
         if rungs is not None and name not in rungs:
             continue
-        if progress:
-            print(f"detectability ladder: {LADDER_NAMES[name]}", flush=True)
-        out[name] = detectability(judged, make(other), p)
+        out[name] = detectability(judged, make(other), p,
+                                  progress=f"detector fits, ladder rung {LADDER_NAMES[name]}" if progress else None)
     return out
 
 

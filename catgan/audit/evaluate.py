@@ -122,7 +122,8 @@ def detect_report(ds: Dataset, images: np.ndarray, png: Path | None = None, prog
     need = p.n_train + p.n_test
     if len(images) < need:
         raise ValueError(f"detectability needs {need} samples; got {len(images)} (use --n {need} or more)")
-    result = detect.detectability(judged, images[:need], p, keep_folds=True)
+    result = detect.detectability(judged, images[:need], p, keep_folds=True,
+                                  progress="detector fits, the model's samples" if progress else None)
     folds = result.pop("_folds")
     ladder = detect_ladder(ds, p, progress)
     fold = folds[0]

@@ -20,14 +20,13 @@ COVERAGE_SLACK = 0.02     # a scale may lose at most this much pose x item cover
 
 def sweep(generate, z: np.ndarray, ds: Dataset, scales=SCALES, p: detect.Protocol = PROTOCOL,
           progress: bool = False) -> dict:
-    """`generate(latents)` -> uint8 images; z: the protocol's latents at scale 1."""
+    """`generate(latents)` -> uint8 images; z: the protocol's latents at scale 1 (for a model with a mapping
+    network they are w - w_avg, so the scale is StyleGAN's psi)."""
     judged, _ = detect.real_halves(np.asarray(ds.images), p)
     rows = []
     for s in scales:
-        if progress:
-            print(f"truncation: scale {s:g}", flush=True)
         images = generate(z * s)
-        r = detect.detectability(judged, images, p)
+        r = detect.detectability(judged, images, p, progress=f"detector fits, scale {s:g}" if progress else None)
         row = {"scale": s, "detectability": r["detectability"], "stderr": r["stderr"]}
         if ds.labels:
             row["mode_coverage"] = round(label_measures(ds, images)["mode_coverage"], 4)
