@@ -188,11 +188,21 @@ def test_report_card_shows_the_most_detectable_samples_with_their_heat_maps(app,
     try:
         page.goto(f"{app['url']}/Report_card")
         idle(page)
-        page.get_by_text("Fake detectability: where the fakes give themselves away").wait_for()
-        page.get_by_text("tiny-dcgan: A fresh classifier tells", exact=False).wait_for()
-        heat = page.locator("[data-testid='stImage'] img").last
+        page.get_by_text("The numbers", exact=True).wait_for()
+        page.get_by_text("A fresh classifier finds", exact=False).first.wait_for()
+        heat = page.locator("[data-testid='stImage'] img").nth(1)        # after the row of samples
         heat.wait_for()
         assert page.evaluate("img => img.complete && img.naturalWidth > 0", heat.element_handle())
+        first_image = page.locator("[data-testid='stImage']").first.bounding_box()
+        first_table = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+        assert first_image["y"] < first_table["y"]                           # pictures before tables
+        main = page.locator("[data-testid='stMain']").bounding_box()
+        for table in page.locator("[data-testid='stDataFrame']").all():
+            if table.is_visible():                                       # no table wider than the page
+                box = table.bounding_box()
+                assert box["x"] + box["width"] <= main["x"] + main["width"] + 1
+                assert table.evaluate("""el => { const s = el.querySelector('.dvn-scroller');
+                    return !s || s.scrollWidth <= s.clientWidth + 1; }"""), "columns cut off: it scrolls sideways"
         link = page.get_by_role("link", name="seed 1000", exact=False).first
         assert "Latent_sliders?model=tiny-dcgan&base=1000" in link.get_attribute("href")
         page.goto(f"{app['url']}/Real_or_fake?model=tiny-dcgan")

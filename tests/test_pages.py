@@ -244,18 +244,26 @@ def test_report_card_shows_a_real_evaluation_with_its_ladders(zoo):
     try:
         at = run("views/Report_card.py")
         assert not at.exception
-        df, ladders, detect_ladder = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
-        assert 0 <= df.loc["tiny", "detectability"] <= 1 and df.loc["tiny", "detectability ±"] > 0
-        assert 0 <= df.loc["tiny", "detector's quiz"] <= 1
+        tabs = [t.label for t in at.tabs]
+        assert tabs[:3] == ["Detectability", "Robust FD", "Coverage"] and "efficientnet" in tabs
+        tables = {label: at.dataframe[i].value for i, label in enumerate(tabs)}
+        assert all(len(t.columns) <= 6 for t in tables.values())      # each fits the page
+        detect_ladder, ladders = at.dataframe[len(tabs)].value, at.dataframe[len(tabs) + 1].value
+        rho = at.dataframe[len(tabs) + 2].value
+        det, fd, cov = tables["Detectability"], tables["Robust FD"], tables["Coverage"]
+        assert 0 <= det.loc["tiny", "detectability"] <= 1 and det.loc["tiny", "detectability ±"] > 0
+        assert 0 <= det.loc["tiny", "detector's quiz"] <= 1
         assert list(detect_ladder.index) == ["real vs real", "blur 0.5 px", "blur 1 px", "noise 3/255", "JPEG 90"]
-        assert len(images(at)) == 1                                  # the most detectable samples' heat maps
-        assert "seed 1000" in " ".join(m.value for m in at.markdown)   # each opens in the explorer
-        assert df.loc["tiny", "sticker fd"] > 0 and df.loc["tiny", "efficientnet fd"] > 0
-        assert 0 <= df.loc["tiny", "pose×item coverage"] <= 1
+        assert len(images(at)) == 2                       # a row of samples, then the heat maps
+        text = " ".join(m.value for m in at.markdown)
+        assert "seed 1000" in text                        # each opens in the explorer
+        assert "A fresh classifier finds" in text and "no one has taken its quiz yet" in text   # the verdict
+        assert fd.loc["tiny", "sticker fd"] > 0 and tables["efficientnet"].loc["tiny", "efficientnet fd"] > 0
+        assert 0 <= cov.loc["tiny", "pose×item coverage"] <= 1
         assert list(ladders.index) == ["sticker", "efficientnet", "detail hf"]
-        assert {"real", "noise_3", "blur_1", "blur_2", "rho noise_3"} <= set(ladders.columns)
+        assert {"real", "noise_3", "blur_1", "blur_2"} <= set(ladders.columns) and "rho noise_3" in rho.columns
         assert ladders.loc["detail hf", "blur_2"] < ladders.loc["detail hf", "blur_1"] < 0   # blur: less detail
-        assert "detail hf" in df.columns
+        assert "detail hf" in fd.columns
     finally:
         (zoo / "ck" / "tiny" / "eval.json").unlink()
         (zoo / "ck" / "tiny" / "detectable.png").unlink(missing_ok=True)

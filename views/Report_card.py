@@ -1,4 +1,4 @@
-"""Every model's quality numbers side by side, read against each feature space's degradation ladder."""
+"""Every model's samples, what gives them away, then its quality numbers, read against their ladders."""
 import pandas as pd
 import streamlit as st
 
@@ -8,72 +8,82 @@ from catgan.audit.evaluate import DETECTABLE_FILE
 
 ui.page_config("Report card")
 st.title("Report card")
-st.write("Numbers are only comparable within one feature space, and every column names its space. "
-         "**sticker** is a small network trained to see pose, item, coat and eyes while ignoring pixel noise, "
-         "blur and JPEG (used on the embedded stickers); **efficientnet** is EfficientNet-Lite0 with ImageNet "
-         "weights (any data; not comparable with Inception FIDs published elsewhere). Read a model's FD "
-         "against its space's ladder: real images, then real images made slightly worse. Both spaces are blind to "
-         "blur by design, so **detail hf** reads fine detail from the power spectrum instead: 0 is the real "
-         "images' high-frequency power, below 0 blurrier (blur 1 px is about -1.6), above 0 noisier. "
-         "**detectability** is what people see: a fresh classifier learns the real images against the model's "
-         "samples at full resolution, both sides randomly blurred up to 1 px and noised up to 4/255 so it is "
-         "blind to what a person cannot see; its accuracy on held-out images (0.5: cannot tell) reads against "
-         "its own ladder.")
+st.write("Each model's samples beside what gives them away, with one sentence of verdict; the numbers follow.")
 
-rows, floors, reports, missing = {}, {}, {}, []
+reports, missing = {}, []
 for entry in ui.models():
     report = entry.eval_report()
-    if not report.get("spaces"):
+    if report.get("spaces"):
+        reports[entry.name] = (entry, report)
+    else:
         missing.append(entry)
-        continue
-    rows[entry.name], reports[entry.name] = rep.row(entry.name, report), (entry, report)
-    floors.setdefault(report.get("dataset"), rep.ladders(report))
 
-if rows:
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    lead = ["detectability", "detectability ±", "detector's quiz", "detectability on its ladder", "on the ladder",
-            "sticker fd", "pose×item coverage", "KL(real‖gen)", "sticker coverage",
-            "sticker density", "detail hf", "memorised", "people find the fake", "quiz rows"]
-    table = table[[c for c in lead if c in table] + [c for c in table if c not in lead]]
-    st.dataframe(table.style.format(precision=3, na_rep="–"), width="stretch")
-    st.subheader("Ladders: the FD of real images, and of real images made slightly worse")
-    for dataset, per_space in floors.items():
-        st.caption(f"dataset: {dataset}")
-        st.dataframe(pd.DataFrame.from_dict(per_space, orient="index").style.format(precision=3, na_rep="–"),
-                     width="stretch")
-    st.caption("rho: how far a nuisance moves features, over the typical distance between neighbouring real "
-               "images (k = 5). Above about 0.5 a space cannot tell a model from invisible noise.")
-    fd_col = "sticker fd" if "sticker fd" in table else "efficientnet fd"
-    st.subheader(f"{fd_col} (lower is better)")
-    st.bar_chart(table[fd_col])
-    st.caption("The quiz column is filled by people on the Real or fake? page; chance is 1 in 6.")
-    st.subheader("Fake detectability: where the fakes give themselves away")
+for entry, report in reports.values():
+    st.subheader(entry.name)
+    g = ui.load(entry)
+    if g is not None:
+        scale = ui.recommended_scale(entry)
+        ui.show_grid(ui.generate(g, g.latents(0, 8) * scale), cols=8, scale=2,
+                     caption=f"seeds 0-7 at {'ψ' if g.space == 'w' else 'scale'} {scale:g}")
+    det = report.get("detect", {})
+    if "most_detectable" not in det:
+        st.caption(det.get("skipped", "Detectability not measured yet."))
+        continue
+    st.markdown(rep.verdict(entry.name, report))
+    heat = entry.folder / DETECTABLE_FILE
+    if heat.exists():
+        tells = ", ".join(f"{part} {n}" for part, n in det["tells"].items() if n)
+        st.image(str(heat), output_format="PNG", caption=f"Its most detectable samples (top) and where the "
+                 f"classifier looks (red, below). The part their heat falls on most, against its area: {tells}.")
+    st.markdown(" · ".join(f"{ui.explorer_link(entry.name, t['seed'])} {t['tell']}" for t in det["most_detectable"]))
+
+if not reports:
+    st.info("No model has been evaluated yet.")
+else:
+    st.header("The numbers")
+    with st.expander("How to read them"):
+        st.write("Numbers are only comparable within one feature space, and every column names its space. "
+                 "**sticker** is a small network trained to see pose, item, coat and eyes while ignoring pixel "
+                 "noise, blur and JPEG (used on the embedded stickers); **efficientnet** is EfficientNet-Lite0 with "
+                 "ImageNet weights (any data; not comparable with Inception FIDs published elsewhere). Read a "
+                 "model's FD against its space's ladder: real images, then real images made slightly worse. Both "
+                 "spaces are blind to blur by design, so **detail hf** reads fine detail from the power spectrum "
+                 "instead: 0 is the real images' high-frequency power, below 0 blurrier (blur 1 px is about -1.6), "
+                 "above 0 noisier. **detectability** is what people see: a fresh classifier learns the real images "
+                 "against the model's samples at full resolution, both sides randomly blurred up to 1 px and noised "
+                 "up to 8/255 so it is blind to what a person cannot see; its accuracy on held-out images (0.5: "
+                 "cannot tell) reads against its own ladder. The quiz columns are filled by people on the Real or "
+                 "fake? page; chance is 1 in 6.")
+    table = pd.DataFrame.from_dict({name: rep.row(name, r) for name, (_, r) in reports.items()}, orient="index")
+    groups = rep.column_groups(list(table.columns))
+    for tab, cols in zip(st.tabs(list(groups)), groups.values()):
+        tab.dataframe(table[cols].style.format(precision=3, na_rep="–"), width="stretch")
+
+    st.subheader("Ladders")
     ladder = next((rep.detect_ladder(r) for _, r in reports.values() if rep.detect_ladder(r)), None)
     if ladder:
-        st.caption("The ladder: real images against other real images, and against real images made slightly "
-                   "worse, judged the same way (± one standard error over three fits).")
+        st.caption("Detectability of real images against other real images, and against real images made "
+                   "slightly worse, judged the same way (± one standard error over three fits).")
         st.dataframe(pd.DataFrame.from_dict(ladder, orient="index").style.format(precision=3, na_rep="–"))
+    floors = {}
+    for _, report in reports.values():
+        floors.setdefault(report.get("dataset"), rep.ladders(report))
+    for dataset, per_space in floors.items():
+        ladder = pd.DataFrame.from_dict(per_space, orient="index")
+        st.caption(f"The FD of real images, and of real images made slightly worse; dataset: {dataset}. "
+                   + " ".join(f"**{k}**: {v}." for k, v in ladder["space"].dropna().items()))
+        rho = [c for c in ladder.columns if c.startswith("rho ")]
+        fmt = dict(precision=3, na_rep="–")
+        st.dataframe(ladder.drop(columns=["space", *rho]).style.format(**fmt), width="stretch")
+        st.caption("rho: how far a nuisance moves features, over the typical distance between neighbouring real "
+                   "images (k = 5); above about 0.5 a space cannot tell a model from invisible noise.")
+        st.dataframe(ladder[rho].dropna(how="all").style.format(**fmt), width="stretch")
     for entry, report in reports.values():
-        det = report.get("detect", {})
-        if "most_detectable" not in det:
-            st.caption(f"{entry.name}: {det.get('skipped', 'detectability not measured')}")
-            continue
-        st.markdown(f"**{entry.name}**: {rep.machine_line(report)}")
-        tells = ", ".join(f"{part} {n}" for part, n in det["tells"].items() if n)
-        st.caption(f"Its most detectable samples (top), and where the classifier looks (red, below). The part "
-                   f"their heat falls on most, against its area: {tells}.")
-        heat = entry.folder / DETECTABLE_FILE
-        if heat.exists():
-            st.image(str(heat), output_format="PNG")
-        st.markdown(" · ".join(f"{ui.explorer_link(entry.name, t['seed'])} {t['tell']}"
-                               for t in det["most_detectable"]))
         if report.get("truncation"):
             trunc = report["truncation"]
-            st.caption(f"Against the latent scale (one fit a scale): Home and the explorer start {entry.name} at "
+            st.caption(f"{entry.name} against the latent scale (one fit a scale): Home and the explorer start it at "
                        f"**{trunc['recommended']:g}**, the least detectable scale that keeps pose×item coverage.")
             st.dataframe(pd.DataFrame(trunc["rows"]).set_index("scale").style.format(precision=3))
-else:
-    st.info("No model has been evaluated yet.")
 
 st.header("Evaluate now")
 runs = catalogue.runs_dir()

@@ -75,6 +75,42 @@ def machine_line(report: dict) -> str | None:
             f"time (± {det['stderr']:.1%}; 50% is chance): {det['on_ladder']}.{quiz}{stale_protocol(det)}")
 
 
+def verdict(name: str, report: dict) -> str | None:
+    """One sentence to lead a model's report: how often a fresh classifier finds its samples, where that
+    sits on the ladder, and how often people found them; None where detectability was not measured."""
+    det = report.get("detect", {})
+    if "detectability" not in det:
+        return None
+    people = detection(name)
+    said = (f"people found the fake in {people['found']} of {people['rounds']} quiz rows (chance 1 in 6)"
+            if people["rounds"] else "no one has taken its quiz yet (Real or fake?)")
+    return (f"A fresh classifier finds **{det['detectability']:.0%}** of its samples (± {det['stderr']:.1%}; 50% is "
+            f"chance), {det['on_ladder'].replace('more detectable than', 'more often than real stickers with')}; "
+            f"{said}.{stale_protocol(det)}")
+
+
+# The report card's tables, a few columns each so that every one fits the page; what no group names goes last.
+COLUMN_GROUPS = {
+    "Detectability": ["detectability", "detectability ±", "detectability on its ladder", "detector's quiz",
+                      "people find the fake", "quiz rows"],
+    "Robust FD": ["sticker fd", "on the ladder", "sticker kid", "detail hf", "memorised"],
+    "Coverage": ["pose×item coverage", "KL(real‖gen)", "sticker precision", "sticker recall", "sticker density",
+                 "sticker coverage"],
+}
+
+
+def column_groups(columns: list[str], most: int = 6) -> dict[str, list[str]]:
+    """The table's columns in COLUMN_GROUPS' order; the rest by their first word (a feature space's columns
+    together), at most `most` a group."""
+    groups = {title: [c for c in cols if c in columns] for title, cols in COLUMN_GROUPS.items()}
+    rest = [c for c in columns if not any(c in g for g in groups.values())]
+    for first in dict.fromkeys(c.split()[0] for c in rest):
+        cols = [c for c in rest if c.split()[0] == first]
+        for i in range(0, len(cols), most):
+            groups[f"{first} ({i // most + 1})" if len(cols) > most else first] = cols[i:i + most]
+    return {title: cols for title, cols in groups.items() if cols}
+
+
 def stale_protocol(measured: dict) -> str:
     """A warning where a detectability figure was measured under another protocol than today's (its
     figures and ladder then do not compare with today's), else nothing."""
