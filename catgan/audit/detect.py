@@ -135,7 +135,7 @@ def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol(),
     """A fresh detector trained on uint8 reals (label 1) against fakes (label 0); `bar` (tqdm) counts its steps."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    net = Detector()
+    net = Detector().to(memory_format=torch.channels_last)      # oneDNN's layout: about 1.2x a step on a CPU
     opt = torch.optim.Adam(net.parameters(), lr=LR, betas=(0.5, 0.99))
     r, f = from_uint8(real), from_uint8(fake)
     half = BATCH // 2
@@ -145,14 +145,14 @@ def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol(),
         x = torch.cat([r[torch.randint(len(r), (half,), generator=gen)],
                        f[torch.randint(len(f), (half,), generator=gen)]])
         x = torch.where(torch.rand(len(x), 1, 1, 1, generator=gen) < 0.5, x, x.flip(3))  # mirroring tells nothing
-        loss = F.binary_cross_entropy_with_logits(net(nuisance(x, gen, p)), y)
+        loss = F.binary_cross_entropy_with_logits(net(_cl(nuisance(x, gen, p))), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if bar is not None:
             bar.update(1)
     n = min(len(r), len(f))
-    batches = (nuisance(torch.cat([r[i:i + 128], f[i:i + 128]]), gen, p) for i in range(0, n, 128))
+    batches = (_cl(nuisance(torch.cat([r[i:i + 128], f[i:i + 128]]), gen, p)) for i in range(0, n, 128))
     torch.optim.swa_utils.update_bn(batches, net)          # exact statistics over the training images
     return net.eval()
 
@@ -162,7 +162,11 @@ def logits(net: Detector, images: np.ndarray, seed: int = 0, p: Protocol = Proto
     """The detector's logit per image (> 0: judged real), under the protocol's nuisance."""
     gen = torch.Generator().manual_seed(seed)
     x = from_uint8(images)
-    return torch.cat([net(nuisance(x[i:i + 256], gen, p)) for i in range(0, len(x), 256)]).numpy()
+    return torch.cat([net(_cl(nuisance(x[i:i + 256], gen, p))) for i in range(0, len(x), 256)]).numpy()
+
+
+def _cl(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def auc(real_scores: np.ndarray, fake_scores: np.ndarray) -> float:
