@@ -19,9 +19,9 @@ pytest.importorskip("playwright.sync_api", reason="browser tests need playwright
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, tiny_data):
-    """Two tiny models in a checkpoints folder, and the real server on a free port."""
+    """Three tiny models (one with W) in a checkpoints folder, and the real server on a free port."""
     root = tmp_path_factory.mktemp("e2e")
-    for model in ("dcgan", "began"):
+    for model in ("dcgan", "began", "stylegan2"):
         train(TrainConfig(model=model, data=str(tiny_data.path), out=str(root / f"run-{model}"), steps=2,
                           resolution=32, batch=8, threads=1, progress=False, overrides=dict(TINY[model])))
         (root / "ck" / f"tiny-{model}").mkdir(parents=True)
@@ -94,6 +94,21 @@ def test_switch_model_and_move_a_slider(app, page):
     assert "model=tiny-dcgan" in page.url
     assert page.get_by_text("tiny-dcgan · dcgan · 32px").is_visible()
     assert image_srcs(page) != moved
+
+
+def test_home_of_a_model_with_w_truncates_by_psi(app, page):
+    page.goto(f"{app['url']}/?model=tiny-stylegan2")
+    idle(page)
+    page.get_by_text("live in W", exact=False).first.wait_for()
+    first = image_srcs(page)
+    psi = page.locator("[data-testid='stSlider']").filter(has_text="ψ").get_by_role("slider")
+    psi.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function("""(before) => [...document.querySelectorAll("[data-testid='stImage'] img")]
+        .some(e => e.src !== before)""", arg=first[0])
+    idle(page)
+    assert "scale=0.7" in page.url and image_srcs(page) != first
 
 
 def test_corners_grid_renders(app, page):
