@@ -193,6 +193,7 @@ def quality_table(quality: list[dict], rows: int = 12) -> dict:
                    f"{quality[-1]['n']} samples a point: noisier than the final eval's 5,000); * marks the best.",
             "rows": [{"step": r["step"], "M images": round(r["images"] / 1e6, 3), "fd": r["fd"],
                       "coverage": r.get("coverage"), "pose×item coverage": r.get("mode_coverage"),
+                      **({"D recon L1 (unseen)": r["d_recon_l1"]} if "d_recon_l1" in r else {}),
                       "best": "*" if r is best else ""} for r in keep]}
 
 

@@ -297,7 +297,8 @@ def run_quality(run, name: str) -> dict | None:
                    "diamond; the least detectable point, the lower FD among those within a standard error); "
                    "the model dropdown and export use it.")
         points = compare.curve_points(name, quality)
-        for col, metric in zip(st.columns(len(compare.CURVE_METRICS)), compare.CURVE_METRICS):
+        metrics = [m for m in compare.CURVE_METRICS if any(p.get(m) is not None for p in points)]
+        for col, metric in zip(st.columns(len(metrics)), metrics):
             with col:
                 quality_chart(points, metric, compare.CURVE_METRICS[metric], key=f"q_{metric}")
     return best

@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 from catgan.runs import QUALITY, best_row, read_quality
@@ -206,3 +207,22 @@ def test_a_run_with_a_best_point_lists_it_and_its_last_checkpoint(tiny_cfg, tmp_
     assert set(runs) == {"run/sw/a", "run/sw/a@last", "run/sw/b"}
     assert runs["run/sw/a"].path.name == BEST and runs["run/sw/a"].meta["step"] == best_step
     assert runs["run/sw/a@last"].meta["step"] == 8 and runs["run/sw/b"].path.name == BEST
+
+
+def test_a_began_run_logs_its_d_reconstruction_of_unseen_stickers_and_training_is_unchanged(tiny_cfg):
+    """BEGAN's own convergence measure at every point; measuring it (D briefly in eval mode) leaves the
+    weights exactly as a run without points has them."""
+    from catgan.train.checkpoint import load_checkpoint
+    from catgan.train.trainer import CHECKPOINT, Trainer
+    cfg = tiny_cfg("began", out="with", steps=4, eval_kimg=0.016, eval_n=16)
+    Trainer(cfg).run()
+    rows = read_quality(cfg.out)
+    assert [r["step"] for r in rows] == [2, 4] and all(0 < r["d_recon_l1"] < 2 for r in rows)
+    plain = tiny_cfg("began", out="without", steps=4, eval_kimg=0)
+    Trainer(plain).run()
+    a, _ = load_checkpoint(Path(cfg.out) / CHECKPOINT)
+    b, _ = load_checkpoint(Path(plain.out) / CHECKPOINT)
+    assert all(torch.equal(a[k], b[k]) for k in a if not k.startswith("opt_"))
+    dcgan = tiny_cfg("dcgan", out="dcgan", steps=2, eval_kimg=0.016, eval_n=16)
+    Trainer(dcgan).run()
+    assert "d_recon_l1" not in read_quality(dcgan.out)[0]

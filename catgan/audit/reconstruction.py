@@ -15,10 +15,20 @@ def applies(g) -> bool:
     return g.family == "began" and g.meta.get("dataset", {}).get("source") == "synthetic" and g.critic is not None
 
 
+def unseen_stickers(dataset_info: dict, resolution: int, n: int = 256) -> np.ndarray:
+    """n stickers the dataset does not hold: rendered with its seed + 1."""
+    return render_stickers(n, resolution, dataset_info.get("seed", 0) + 1, progress=False)[0]
+
+
+def reconstruct(net, reals: np.ndarray, device="cpu") -> tuple[np.ndarray, float]:
+    """`net`'s reconstructions of uint8 images (uint8) and their mean L1 error on [-1, 1]."""
+    with torch.inference_mode():
+        x = from_uint8(reals).to(device)
+        y = torch.cat([net(x[i:i + 64]).float().to(x.device).clamp(-1, 1) for i in range(0, len(x), 64)])
+    return to_uint8(y.cpu()).numpy(), float((y - x).abs().mean())
+
+
 def held_out(g, n: int = 256) -> tuple[np.ndarray, np.ndarray, float]:
     """n unseen stickers, D's reconstructions of them (uint8), and their mean L1 error on [-1, 1]."""
-    reals, _ = render_stickers(n, g.resolution, dataset_for(g.meta).info.get("seed", 0) + 1, progress=False)
-    with torch.inference_mode():
-        x = from_uint8(reals).to(g.device)
-        y = torch.cat([g.critic(x[i:i + 64]).float().clamp(-1, 1) for i in range(0, n, 64)])
-    return reals, to_uint8(y.cpu()).numpy(), float((y - x).abs().mean())
+    reals = unseen_stickers(dataset_for(g.meta).info, g.resolution, n)
+    return (reals, *reconstruct(g.critic, reals, g.device))

@@ -20,6 +20,7 @@ class Family:
     name = ""
     presets: dict = {}
     judge = ""                    # how `realism` ranks samples, in words (the Failure gallery says it)
+    reconstruct = None            # a D that reconstructs images (BEGAN's autoencoder) offers it as a method
     EMA_RAMPUP = 0.05             # early on, the half-life is at most 5% of the images seen (StyleGAN2-ADA)
 
     def __init__(self, cfg: dict, device="cpu", ddp: bool = False, bf16: bool = False):

@@ -210,6 +210,16 @@ class BEGAN(Family):
         out = {"L_real": lr_, "L_fake": lf, "loss_G": loss_g.item(), "k_t": self.k, "M_global": lr_ + abs(balance)}
         return {**out, "cs": cs.item()} if cs is not None else out
 
+    def reconstruct(self, x):
+        """D's reconstructions of images, with its running batch statistics (eval mode), for the quality
+        hook's held-out reconstruction error."""
+        was = self.D.training
+        self.D.eval()
+        try:
+            return self.D(x.to(self.device))
+        finally:
+            self.D.train(was)
+
     def extra_state(self):
         return {"k": self.k}
 

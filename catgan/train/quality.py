@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from catgan.audit import detect, modes, spectrum, sticker_space
+from catgan.audit import detect, modes, reconstruction, spectrum, sticker_space
 from catgan.audit.metrics import frechet, prdc
 from catgan.audit.spaces import FeatureSpace, dataset_features, spaces_for
 from catgan.data.dataset import Dataset
@@ -108,6 +108,7 @@ class QualityHook:
         self.can_detect = len(ds) >= 2 * (DETECT.n_train + DETECT.n_test)
         self._ref: Reference | None = None
         self._judged: np.ndarray | None = None
+        self._unseen: np.ndarray | None = None
         self.rows = read_quality(self.out)
 
     @property
@@ -138,15 +139,20 @@ class QualityHook:
                 "detect_seconds": round(time.time() - t0, 1)}
 
     def measure(self, step: int, images_seen: int, sample: Callable[[torch.Tensor], np.ndarray],
-                train_seconds: float | None = None) -> dict:
+                train_seconds: float | None = None, reconstruct: Callable | None = None) -> dict:
         """Score `sample(z)` (uint8 images), append the row; the row says whether it is the new best.
-        `train_seconds` (the run's training time so far) paces detection."""
+        `train_seconds` (the run's training time so far) paces detection. `reconstruct` (a BEGAN's D, an
+        autoencoder) adds its L1 error on 256 rendered stickers the data does not hold: `d_recon_l1`."""
         t0 = time.time()
         if self._ref is None:
             self._ref = reference(self.ds, self.n, self.space)
         images = np.concatenate([sample(self.z[i:i + 250]) for i in range(0, self.n, 250)])
         row = {"step": step, "images": images_seen, **score(self._ref, images), "n": self.n,
                "space": self.space.key}
+        if reconstruct is not None and self.ds.info.get("source") == "synthetic":
+            if self._unseen is None:
+                self._unseen = reconstruction.unseen_stickers(self.ds.info, images.shape[1])
+            row["d_recon_l1"] = round(reconstruction.reconstruct(reconstruct, self._unseen)[1], 5)
         if self.detect_due(train_seconds):
             row.update(self.detectability(sample))
         row.update(seconds=round(time.time() - t0, 2), time=round(time.time(), 3))

@@ -331,7 +331,7 @@ class Trainer:
                                grid_png(self.sample(self.fixed_z), cols=4))
 
     def measure_quality(self, images_seen: int):
-        row = self.quality.measure(self.step, images_seen, self.sample, self.train_seconds)
+        row = self.quality.measure(self.step, images_seen, self.sample, self.train_seconds, self.family.reconstruct)
         self.quality_seconds += row["seconds"]
         if self.cfg.keep_points:
             (self.out / POINTS).mkdir(exist_ok=True)
