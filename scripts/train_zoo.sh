@@ -13,7 +13,12 @@ declare -A ARGS=(
   # the progressive cpu preset; 178 minutes on one thread. The shipped run penalised every step at 32 px
   # until step 6,006, where the lazy-penalty pilot forked off and continued (the preset now does that)
   [pgwgan-stickers64]="--model pgwgan --steps 15912 --sample-every 1000 --checkpoint-every 500"
+  # the StyleGAN2 cpu preset, one long run (issue 42) on 100,000 renders, every quality point kept; bounded by
+  # KIMG (thousands of images), continued across sessions by running the same command again
+  [stylegan2-stickers64]="--model stylegan2 --steps 100000000 --kimg ${KIMG:-3000} --keep-points --eval-kimg 25"
 )
+# a dataset other than the embedded 10,000 stickers (rendered first if missing)
+declare -A DATA=([stylegan2-stickers64]=data/stickers100k)
 # then stages, each on from the previous stage's exported G_ema and D with fresh Adam (`|` between stages;
 # every stage but the last exports its last checkpoint, the last stage its best quality point)
 WIDE='--set channels=[128,128,64,32,32]'
@@ -24,8 +29,12 @@ declare -A THEN=(
   [pgwgan-stickers64]="--steps 18597 | $WIDE --steps 20013 | --lr 0.0005 --kimg 700 --steps 100000000"
 )
 for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
+  data=${DATA[$name]:-stickers}
+  if [[ $data != stickers && ! -e $data/images.npy ]]; then
+    $PY -m catgan prepare synthetic --out "$data" --n 100000 --seed 0
+  fi
   # shellcheck disable=SC2086
-  $PY -m catgan train --sample-every 250 --checkpoint-every 250 ${ARGS[$name]} --data stickers --preset cpu --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" \
+  $PY -m catgan train --sample-every 250 --checkpoint-every 250 ${ARGS[$name]} --data "$data" --preset cpu --resolution 64 --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" \
       --out "runs/zoo-$name"
   $PY -m catgan export "runs/zoo-$name" --out "checkpoints/$name"
   IFS='|' read -ra stages <<< "${THEN[$name]:-}"
