@@ -1,4 +1,5 @@
 import copy
+import json
 import math
 
 import pytest
@@ -348,3 +349,28 @@ def test_stylegan2_bad_configs_are_refused_by_name(bad, message):
     cfg = StyleGAN2.config("cpu", **{"resolution": 32, **TINY["stylegan2"], **bad})
     with pytest.raises(ValueError, match=message):
         StyleGAN2(cfg)
+
+
+def test_began_halves_its_rates_when_m_global_stalls_and_remembers_it():
+    """The paper's decay on a plateau of M_global, deterministic and kept in the family's state."""
+    fam = get_family("began")
+    cfg = fam.config("cpu", resolution=32, batch=8, **{**TINY["began"], "lr_plateau_kimg": 0.08})   # 80 images
+    f = fam(cfg)
+    images = 0
+    for _ in range(30):                              # flat: a halving every 80 images (at 88 and 168)
+        images += 8
+        f._watch_plateau(0.12, images)
+    assert f.plateau["halvings"] == 2
+    for step in range(30):                           # improving by far more than 1% a step: no more
+        images += 8
+        f._watch_plateau(0.12 * 0.9 ** (step + 1), images)
+    assert f.plateau["halvings"] == 2
+    f.begin_step(0)
+    assert f.opt["G"].param_groups[0]["lr"] == pytest.approx(cfg["lr"] / 4)
+    again = fam(cfg)
+    again.load_extra_state(json.loads(json.dumps(f.extra_state())))
+    again.begin_step(0)
+    assert again.plateau == f.plateau and again.opt["D"].param_groups[0]["lr"] == pytest.approx(cfg["lr"] / 4)
+    off = fam(fam.config("cpu", resolution=32, batch=8, **TINY["began"]))
+    off.train_step(torch.rand(8, 3, 32, 32) * 2 - 1, torch.Generator().manual_seed(0), 0)
+    assert off.plateau["m"] is None                  # off by default: runs keep their fixed schedule

@@ -7,6 +7,10 @@ with nearest-neighbour upsampling in G and 2x2 average pooling in D, leaky ReLU
 residual: out = c * x + f(x), c annealed from 1 to 0, so training starts as a
 ResNet (easy gradients) and ends as plain convolutions.
 
+lr_plateau_kimg > 0 halves both learning rates whenever M_global (averaged over a quarter of that many
+images) has not improved by 1% for that many thousand images, as the paper decays its rate when M_global
+stalls; on top of the fixed halving every lr_halve_every steps, never below lr_floor. Off (0) by default.
+
 cs_alpha > 0 adds BEGAN-CS's constraint (Chang et al. 2018) to D's loss: alpha * mean |Enc_D(G(z)) - z|,
 so D's code of a fake must name the latent it came from, against the collapse that comes after a period
 of training. It needs D's code as wide as z (hidden == latent_dim).
@@ -166,7 +170,7 @@ class BEGAN(Family):
     Generator, Discriminator = Generator, Discriminator
 
     def __init__(self, cfg, *a, **kw):
-        cfg = {"cs_alpha": 0.0, "lr_d": None, **cfg}   # runs from before BEGAN-CS and lr_d had neither
+        cfg = {"cs_alpha": 0.0, "lr_d": None, "lr_plateau_kimg": 0, **cfg}   # runs from before these had none
         if cfg["cs_alpha"] and cfg["hidden"] != cfg["latent_dim"]:
             raise ValueError(f"BEGAN-CS (cs_alpha) needs D's code as wide as z: set hidden={cfg['latent_dim']} "
                              f"(it is {cfg['hidden']})")
@@ -174,11 +178,12 @@ class BEGAN(Family):
         if self.cfg["cs_alpha"] and self.ddp:          # its encoder pass goes around the DDP wrapper
             raise ValueError("BEGAN-CS (cs_alpha) trains in a single process, not under torchrun")
         self.k = 0.0
+        self.plateau = {"m": None, "best": None, "best_images": 0, "halvings": 0}
 
     def begin_step(self, step):
         for net in self.nets.values():
             fade_residuals(net, step, self.cfg["vanish_steps"])
-        halved = 0.5 ** (step // self.cfg["lr_halve_every"])
+        halved = 0.5 ** (step // self.cfg["lr_halve_every"] + self.plateau["halvings"])
         for which, opt in self.opt.items():
             for group in opt.param_groups:
                 group["lr"] = max(self.cfg["lr_floor"], self.base_lr(which) * halved)
@@ -208,6 +213,8 @@ class BEGAN(Family):
         balance = self.cfg["gamma"] * lr_ - lf
         self.k = min(1.0, max(0.0, self.k + self.cfg["lambda_k"] * balance))
         out = {"L_real": lr_, "L_fake": lf, "loss_G": loss_g.item(), "k_t": self.k, "M_global": lr_ + abs(balance)}
+        if self.cfg["lr_plateau_kimg"]:
+            self._watch_plateau(out["M_global"], (step + 1) * real.shape[0])
         return {**out, "cs": cs.item()} if cs is not None else out
 
     def reconstruct(self, x):
@@ -220,11 +227,23 @@ class BEGAN(Family):
         finally:
             self.D.train(was)
 
+    def _watch_plateau(self, m_global: float, images: int) -> None:
+        """M_global's running mean; a halving when it has not improved by 1% for lr_plateau_kimg k images."""
+        p, window = self.plateau, self.cfg["lr_plateau_kimg"] * 1000
+        beta = 0.5 ** (self.cfg["batch"] / (window / 4))
+        p["m"] = m_global if p["m"] is None else beta * p["m"] + (1 - beta) * m_global
+        if p["best"] is None or p["m"] < 0.99 * p["best"]:
+            p["best"], p["best_images"] = p["m"], images
+        elif images - p["best_images"] >= window:
+            p["halvings"] += 1
+            p["best"], p["best_images"] = p["m"], images
+
     def extra_state(self):
-        return {"k": self.k}
+        return {"k": self.k, "plateau": dict(self.plateau)}
 
     def load_extra_state(self, state):
         self.k = float(state.get("k", 0.0))
+        self.plateau = {**self.plateau, **state.get("plateau", {})}
 
     @staticmethod
     def realism(D, images):
