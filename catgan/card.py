@@ -18,7 +18,7 @@ RECON_FILE = "reconstructions.png"   # in samples/: a BEGAN's D reconstructing u
 RECON_CURVE_FILE = "reconstruction_curve.json"   # {how, rows}: a BEGAN's D trained alone, L1 against images
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
     name: f"scripts/train_zoo.sh {name}"
-    for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64")}
+    for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64", "stylegan2-stickers64")}
 
 
 def machine_of(meta: dict, fallback: str = "") -> str:
@@ -193,6 +193,7 @@ def quality_table(quality: list[dict], rows: int = 12) -> dict:
                    f"{quality[-1]['n']} samples a point: noisier than the final eval's 5,000); * marks the best.",
             "rows": [{"step": r["step"], "M images": round(r["images"] / 1e6, 3), "fd": r["fd"],
                       "coverage": r.get("coverage"), "pose×item coverage": r.get("mode_coverage"),
+                      "detectability (1 fit)": r.get("detectability"),
                       **({"D recon L1 (unseen)": r["d_recon_l1"]} if "d_recon_l1" in r else {}),
                       "best": "*" if r is best else ""} for r in keep]}
 
