@@ -21,6 +21,7 @@ class Family:
     presets: dict = {}
     judge = ""                    # how `realism` ranks samples, in words (the Failure gallery says it)
     reconstruct = None            # a D that reconstructs images (BEGAN's autoencoder) offers it as a method
+    last_r1 = 0.0                 # the latest lazy R1 value, reported in every step's metrics
     EMA_RAMPUP = 0.05             # early on, the half-life is at most 5% of the images seen (StyleGAN2-ADA)
 
     def __init__(self, cfg: dict, device="cpu", ddp: bool = False, bf16: bool = False):
@@ -103,6 +104,20 @@ class Family:
     def d_logits(self, net: nn.Module, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """A logit-scoring D's view of a batch (augmented), in fp32."""
         return net(self.augment(x, gen)).float()
+
+    def update_d(self, loss: torch.Tensor, real: torch.Tensor, gen: torch.Generator, step: int) -> None:
+        """D's optimiser step on `loss`, the lazy R1 penalty's gradient added every `r1_every` steps where the
+        config sets `r1_gamma` (its value kept in last_r1 for the logs)."""
+        self.opt["D"].zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.get("r1_gamma") and step % self.cfg["r1_every"] == 0:
+            self.last_r1 = self.lazy_r1(real, gen)
+        self.opt["D"].step()
+
+    def update_g(self, loss: torch.Tensor) -> None:
+        self.opt["G"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt["G"].step()
 
     def lazy_r1(self, real: torch.Tensor, gen: torch.Generator) -> float:
         """Adds the R1 penalty's gradient, gamma/2 * |grad D(x)|^2 on reals, to D's, its weight multiplied by

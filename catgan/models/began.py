@@ -206,9 +206,7 @@ class BEGAN(Family):
         self.opt["D"].step()
         with self.frozen(self.D), self.autocast():
             loss_g = recon_error(self.D, self.augment(fake, gen)).mean()
-        self.opt["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt["G"].step()
+        self.update_g(loss_g)
         lr_, lf = l_real.item(), l_fake.item()
         balance = self.cfg["gamma"] * lr_ - lf
         self.k = min(1.0, max(0.0, self.k + self.cfg["lambda_k"] * balance))

@@ -107,7 +107,6 @@ class DCGAN(Family):
     judge = "Lowest D(G(z))."
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
-    last_r1 = 0.0         # the latest lazy R1 value, reported in every step's metrics
 
     def __init__(self, cfg, *a, **kw):
         cfg = {**CLASSIC, **cfg}                 # checkpoints from before the switches are classic
@@ -134,17 +133,11 @@ class DCGAN(Family):
             else:
                 loss_d = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
                           + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
-        self.opt["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        if self.cfg["r1_gamma"] and step % self.cfg["r1_every"] == 0:
-            self.last_r1 = self.lazy_r1(real, gen)
-        self.opt["D"].step()
+        self.update_d(loss_d, real, gen, step)
         with self.frozen(self.D), self.autocast():
             d_gen = self.d_logits(self.D, fake, gen)
             loss_g = -d_gen.mean() if hinge else F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
-        self.opt["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt["G"].step()
+        self.update_g(loss_g)
         out = {"loss_D": loss_d.item(), "loss_G": loss_g.item(),
                "D_x": torch.sigmoid(d_real).mean().item(), "D_G_z": torch.sigmoid(d_fake).mean().item()}
         return {**out, "r1": self.last_r1} if self.cfg["r1_gamma"] else out

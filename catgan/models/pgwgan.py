@@ -285,9 +285,7 @@ class PGWGAN(Family):
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
         with self.frozen(self.D), self.autocast():
             loss_g = -self.D(self.augment(self.G_train(z, **kw), gen), **kw).float().mean()
-        self.opt["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt["G"].step()
+        self.update_g(loss_g)
         m = {"critic_loss": loss_d.item(), "wasserstein": wdist.item(), "drift": drift.item(),
              "loss_G": loss_g.item(), "resolution": 4 * 2 ** self.level, "alpha": self.alpha}
         if penalise:

@@ -237,7 +237,6 @@ class StyleGAN2(Family):
     judge = "Lowest D(G(z))."
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
-    last_r1 = 0.0
 
     def __init__(self, cfg, *a, **kw):
         _widths(cfg["channels"], cfg["resolution"])           # bad widths are refused before any net is built
@@ -267,16 +266,10 @@ class StyleGAN2(Family):
             fake = self._fakes(n, gen)
             d_real, d_fake = self.d_logits(self.D_train, real, gen), self.d_logits(self.D_train, fake.detach(), gen)
             loss_d = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
-        self.opt["D"].zero_grad(set_to_none=True)
-        loss_d.backward()
-        if self.cfg["r1_gamma"] and step % self.cfg["r1_every"] == 0:
-            self.last_r1 = self.lazy_r1(real, gen)
-        self.opt["D"].step()
+        self.update_d(loss_d, real, gen, step)
         with self.frozen(self.D), self.autocast():
             loss_g = F.softplus(-self.d_logits(self.D, fake, gen)).mean()
-        self.opt["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt["G"].step()
+        self.update_g(loss_g)
         return {"loss_D": loss_d.item(), "loss_G": loss_g.item(), "D_x": torch.sigmoid(d_real).mean().item(),
                 "D_G_z": torch.sigmoid(d_fake).mean().item(), "r1": self.last_r1}
 
