@@ -374,3 +374,14 @@ def test_began_halves_its_rates_when_m_global_stalls_and_remembers_it():
     off = fam(fam.config("cpu", resolution=32, batch=8, **TINY["began"]))
     off.train_step(torch.rand(8, 3, 32, 32) * 2 - 1, torch.Generator().manual_seed(0), 0)
     assert off.plateau["m"] is None                  # off by default: runs keep their fixed schedule
+
+
+def test_stylegan2_sampling_in_place_draws_what_the_gradient_path_draws():
+    cfg, G = _stylegan2()
+    for m in G.modules():
+        if getattr(m, "noise_strength", None) is not None:
+            m.noise_strength.data.fill_(0.3)
+    z = torch.randn(4, cfg["latent_dim"])
+    with torch.no_grad():
+        fast = G(z)
+    assert torch.allclose(fast, G(z), atol=1e-6)

