@@ -215,3 +215,11 @@ def test_fits_show_progress_on_stderr_and_leave_stdout_to_json(capsys):
     out, err = capsys.readouterr()
     assert out == "" and "detector fits" in err and "20/20" in err          # two fits of ten steps
     assert shown == quiet                                                    # watching changes nothing
+
+
+def test_a_bf16_detector_is_a_protocol_of_its_own_and_still_learns(tiny_data):
+    p = replace(TINY, bf16=True)
+    assert p.key() == TINY.key() + "-bf16"
+    images = np.asarray(tiny_data.images)
+    r = detect.detectability(images[:45], degrade.blur(images[45:90], 1.0), p)
+    assert r["protocol"] == p.key() and 0 <= r["detectability"] <= 1
