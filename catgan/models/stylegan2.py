@@ -43,8 +43,8 @@ from catgan.models.base import Family
 from catgan.models.pgwgan import EqConv, EqLinear, minibatch_stddev
 
 PRESETS = {
-    # Widths per resolution, 4 px first. A step costs about 3x the DCGAN `cpu` preset's per image
-    # (bench: "train step"); wider at 32-64 px multiplies it (128-128-128-64-32 was 7x G, 14x D).
+    # Widths per resolution, 4 px first. A step costs 3.7x the DCGAN `cpu` preset's per image (Intel Xeon, one
+    # bf16 thread; bench group "training"); wider at 32-64 px multiplies it (128-128-128-64-32 was 7x G, 14x D).
     # gamma follows the ADA paper's heuristic 0.0002 * res^2 / batch.
     "cpu": dict(latent_dim=128, mapping_layers=4, channels=[128, 128, 64, 32, 16], batch=32, lr=0.0025,
                 betas=(0.0, 0.99), r1_gamma=0.0256, r1_every=16, style_mixing=0.9, mbstd_group=4, ema_kimg=10,
