@@ -46,6 +46,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("--every", type=int, default=1, help="judge every n-th point (the last always)")
+    ap.add_argument("--steps", help="judge only the points at these steps, e.g. 7813,15625")
     ap.add_argument("--fits", type=int, default=1, choices=[1, 2, 3])
     ap.add_argument("--out", type=Path)
     ap.add_argument("--threads", type=int, default=1)
@@ -53,6 +54,9 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     points = kept_points(a.run)
     points = [pt for i, pt in enumerate(points) if i % a.every == 0 or pt == points[-1]]
+    if a.steps:
+        wanted = {int(s) for s in a.steps.split(",")}
+        points = [pt for pt in kept_points(a.run) if read_meta(pt)["step"] in wanted]
     p = detect.Protocol()
     p = dataclasses.replace(p, seeds=p.seeds[:a.fits])
     hook = {r["step"]: r for r in read_quality(a.run)}
