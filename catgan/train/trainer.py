@@ -14,6 +14,7 @@ run resumed from a checkpoint repeats an uninterrupted run step for step.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -307,6 +308,20 @@ class Trainer:
         images = (self.step - self.warmup_from + 1) * self.model_cfg["batch"] * self.dist.world
         return min(1.0, images / (kimg * 1000))
 
+    @contextlib.contextmanager
+    def _rates_scaled(self, factor: float):
+        """Every optimiser's rates times `factor` for one step, then the schedule's own again (a family may
+        set its rates once, not every step)."""
+        groups = [g for opt in self.family.opt.values() for g in opt.param_groups]
+        scheduled = [g["lr"] for g in groups]
+        for g in groups:
+            g["lr"] *= factor
+        try:
+            yield
+        finally:
+            for g, lr in zip(groups, scheduled):
+                g["lr"] = lr
+
     def _truncate_metrics(self, step: int):
         path = self.out / "metrics.jsonl"
         if path.exists():
@@ -397,17 +412,10 @@ class Trainer:
         while self.step < max_steps and not self.stop_requested and self.train_seconds < budget:
             t0 = time.time()
             self.family.begin_step(self.step)
-            factor = self.warmup()
-            scheduled = [[g["lr"] for g in opt.param_groups] for opt in self.family.opt.values()]
-            for opt in self.family.opt.values():
-                for group in opt.param_groups:
-                    group["lr"] *= factor
             real = self.batches(self.step).to(self.dist.device).contiguous(memory_format=torch.channels_last)
-            metrics = self.family.train_step(real, _step_generator(cfg.seed, self.step, self.dist.rank), self.step)
-            lrs = {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.family.opt.items()}
-            for opt, rates in zip(self.family.opt.values(), scheduled):      # the schedule's own rates again
-                for group, lr in zip(opt.param_groups, rates):
-                    group["lr"] = lr
+            with self._rates_scaled(self.warmup()):
+                metrics = self.family.train_step(real, _step_generator(cfg.seed, self.step, self.dist.rank), self.step)
+                lrs = {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.family.opt.items()}
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:
                 raise TrainingFailed(f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; the last good "
