@@ -11,7 +11,8 @@ other attributes' normals (the conditional edit) so it changes its own attribute
 
 Every direction has unit length in z; an amount of 3 moves z by three standard deviations, the range
 InterFaceGAN edits over. In W (a model with a mapping network) the same holds: a direction's length is
-the standard deviation of the model's latents along it, so an amount still counts standard deviations. `effect` is the mean pixel change (0-255) that amount causes, measured on
+the standard deviation of the model's latents along it, so an amount still counts standard deviations.
+`effect` is the mean pixel change (0-255) that amount causes, measured on
 fixed seeds, and the directions report it beside that of random directions of the same length.
 """
 from __future__ import annotations
