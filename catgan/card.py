@@ -198,8 +198,9 @@ def quality_table(quality: list[dict], rows: int = 12) -> dict:
                       "best": "*" if r is best else ""} for r in keep]}
 
 
-CURVE_KEYS = {"began": ["k_t", "M_global", "L_real", "L_fake", "lr_G"], "pgwgan": ["resolution", "wasserstein", "gp", "drift"],
-              "dcgan": ["loss_D", "loss_G", "D_x", "D_G_z"], "stylegan2": ["loss_D", "loss_G", "D_x", "D_G_z", "r1"]}
+CURVE_KEYS = {"began": ["k_t", "M_global", "L_real", "L_fake", "lr_G"],
+              "pgwgan": ["resolution", "wasserstein", "gp", "drift"], "dcgan": ["loss_D", "loss_G", "D_x", "D_G_z"],
+              "stylegan2": ["loss_D", "loss_G", "D_x", "D_G_z", "r1"]}
 CURVES_HOW = "Logged values averaged over ten equal stretches of training (the full log is metrics.jsonl)."
 PHASES_HOW = "Each resolution's fade-in (alpha < 1) and stable part, from the log: steps, images and speed."
 

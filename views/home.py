@@ -42,7 +42,8 @@ if g.space == "w":
     st.caption(ui.W_NOTE)
 
 z = g.latents(seed, n) * scale
-ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, {'ψ' if g.space == 'w' else 'scale'} {scale}")
+scale_name = "ψ" if g.space == "w" else "scale"
+ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, {scale_name} {scale}")
 ui.link_notice()
 # the Nearest neighbours page's slow first use starts now, in the background, after the cats are drawn: on a
 # fresh cache it renders the training set first (about 10 s), which the samples above do not need
