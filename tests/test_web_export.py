@@ -13,7 +13,7 @@ from catgan.web import export as web
 from catgan.web.browser import CHROMIUM
 from conftest import ROOT
 
-SHIPPED = {f: ROOT / "checkpoints" / f"{f}-stickers64" / "model.safetensors" for f in ("dcgan", "began", "pgwgan")}
+SHIPPED = {f: ROOT / "checkpoints" / f"{f}-stickers64" / "model.safetensors" for f in ("dcgan", "began", "pgwgan", "stylegan2")}
 needs_runtime = pytest.mark.skipif(not all((web.RUNTIME / f).exists() for f in web.RUNTIME_FILES),
                                    reason="ONNX Runtime Web is not installed (npm ci --prefix catgan/web)")
 
