@@ -102,7 +102,7 @@ def test_r1_penalises_d_on_reals_only_every_interval_and_weighs_it_by_the_interv
     logged = [f.train_step(real, torch.Generator().manual_seed(s), s)["r1"] for s in range(6)]
     assert logged[0] > 0 and logged[1:4] == [logged[0]] * 3 and logged[4] != logged[0]   # steps 0 and 4
     f.opt["D"].zero_grad(set_to_none=True)
-    f._r1(real, torch.Generator().manual_seed(0))
+    f.lazy_r1(real, torch.Generator().manual_seed(0))
     got = [p.grad.clone() for p in f.D.parameters()]
     f.opt["D"].zero_grad(set_to_none=True)
     x = real.clone().requires_grad_(True)
