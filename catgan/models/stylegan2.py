@@ -189,7 +189,11 @@ class Generator(nn.Module):
         if self.training:
             with torch.no_grad():
                 self.w_avg.lerp_(w.detach().mean(0), 1 - self.w_avg_beta)
-        return w if psi == 1 else self.w_avg + psi * (w - self.w_avg)
+        return w if psi == 1 else self.truncate(w, psi)
+
+    def truncate(self, w, psi):
+        """The truncation trick: w pulled towards the mean w by psi (a number or a tensor)."""
+        return self.w_avg + psi * (w - self.w_avg)
 
     def forward(self, z, psi=1.0, noise_gen=None, mix_z=None, mix_cutoff=None):
         """Images of latents z; in training, `mix_z` with per-sample `mix_cutoff` (layer index where the
@@ -239,10 +243,6 @@ class StyleGAN2(Family):
     judge = "Lowest D(G(z))."
     presets = PRESETS
     Generator, Discriminator = Generator, Discriminator
-
-    def __init__(self, cfg, *a, **kw):
-        _widths(cfg["channels"], cfg["resolution"])           # bad widths are refused before any net is built
-        super().__init__(cfg, *a, **kw)
 
     def make_optimizer(self, which):
         """D's Adam is adjusted for the lazy R1: lr and betas to the power k/(k+1) (StyleGAN2, appendix B)."""

@@ -44,7 +44,7 @@ class _Pixels(torch.nn.Module):
 
     def forward(self, z, psi=None):
         x = (self.net(z, **self.kwargs) if psi is None else
-             self.net.synthesis(self.net.w_avg + psi * (self.net.map(z) - self.net.w_avg))).float()
+             self.net.synthesis(self.net.truncate(self.net.map(z), psi))).float()
         if x.shape[-1] != self.resolution:
             x = torch.nn.functional.interpolate(x, size=self.resolution, mode="nearest")
         return (x.clamp(-1, 1) + 1) * 127.5
