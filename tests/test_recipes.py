@@ -73,7 +73,7 @@ def test_minutes_budget_stops_a_run_and_saves(tiny_cfg):
     assert read_meta(f"{cfg.out}/{CHECKPOINT}")["step"] == result["step"]
 
 
-def test_a_resumed_run_keeps_its_config_when_the_preset_changes(tiny_cfg, monkeypatch):
+def test_a_resumed_run_keeps_its_config_when_the_preset_changes_and_refuses_other_values(tiny_cfg, monkeypatch):
     from catgan.models import dcgan
     cfg = tiny_cfg("dcgan", steps=2)
     train(cfg)
@@ -81,6 +81,10 @@ def test_a_resumed_run_keeps_its_config_when_the_preset_changes(tiny_cfg, monkey
     cfg.steps = 4
     assert train(cfg)["step"] == 4
     assert read_meta(f"{cfg.out}/{CHECKPOINT}")["config"]["latent_dim"] == 100
+    cfg.steps, cfg.overrides = 6, {**cfg.overrides, "r1_gamma": 0.5}       # asked for another value: refused
+    with pytest.raises(ValueError, match=r"r1_gamma=0.5 \(it has .*--init-from"):
+        train(cfg)
+    assert read_meta(f"{cfg.out}/{CHECKPOINT}")["step"] == 4
 
 
 def test_the_full_resolution_stage_draws_from_a_map_at_the_image_size():

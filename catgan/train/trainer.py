@@ -191,12 +191,23 @@ class Trainer:
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
 
     def _saved_config(self) -> dict | None:
-        """A run being resumed keeps the config it was started with, even if its preset has changed since."""
+        """A run being resumed keeps the config it was started with, even if its preset has changed since;
+        asking it for other values (--set, --lr, --batch) is refused rather than silently ignored."""
         try:
             meta = read_meta(self.out / CHECKPOINT)
         except (CheckpointError, OSError):
             return None                   # no checkpoint (a new run), or resume() will explain what is wrong
-        return meta.get("config") if meta.get("family") == self.cfg.model else None
+        if meta.get("family") != self.cfg.model:
+            return None
+        saved = meta.get("config", {})
+        asked = {"batch": self.cfg.batch, "lr": self.cfg.lr, **self.cfg.overrides}
+        changed = {k: v for k, v in asked.items() if v is not None and saved.get(k) != v}
+        if changed:
+            said = ", ".join(f"{k}={v} (it has {saved.get(k)})" for k, v in changed.items())
+            raise ValueError(f"{self.out} is a run being resumed, and it keeps the config it started with; "
+                             f"asked for {said}. Rerun without them, or branch a new run from it: --out NEW "
+                             f"--init-from {self.out / CHECKPOINT} with the new values")
+        return saved
 
     def _source_config(self) -> dict | None:
         """A run started --init-from another model takes that model's config (its architecture), with this
