@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -366,21 +367,43 @@ def bench_app_during_training(idle):
 # oneDNN and MKL), e.g. `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2`.
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
 def bench_detect():
-    """Fake detectability's cost: one fit of the protocol on the embedded stickers, the eval's figure (its seeds),
-    and how often the trainer's hook can afford a point within its budget (default DCGAN preset)."""
+    """Fake detectability's cost: seconds a fit in fp32 and in bf16 autocast (where native), beside the FLOP
+    count; a model's figure (its seeds); and how often the trainer's hook can afford a point within its budget."""
     from catgan.audit import detect
+    from catgan.audit.degrade import blur
     from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
     from catgan.models import FAMILIES
-    from catgan.train.quality import DETECT, DETECT_BUDGET
+    from catgan.pixels import from_uint8
+    from catgan.train.quality import DETECT_BUDGET
     p = detect.Protocol()
     real, other = detect.real_halves(np.asarray(resolve_dataset(DEFAULT_NAME, 64).images), p)
-    from catgan.audit.degrade import blur
     fake = blur(other, 1.0)
-    t0 = time.perf_counter()
-    detect.detectability(real, fake, DETECT)
-    one = time.perf_counter() - t0
-    row(f"detectability: one fit ({p.steps} steps of {detect.BATCH}, 64 px) and its judgement", one, "s")
-    row(f"detectability: the eval's figure ({len(p.seeds)} fits)", one * len(p.seeds), "s", note="one fit times seeds")
+    net, x = detect.Detector(), from_uint8(real[:detect.BATCH])
+    step_flops = _flops(lambda: net(x).sum().backward())
+    row("detectability: FLOPs of one fit (forward and backward)", step_flops * p.steps / 1e12, "TFLOP",
+        note=f"{p.steps} steps of {detect.BATCH} at 64 px")
+
+    def seconds_a_fit(precision: str) -> float:
+        """A fit's steps timed over 100 and 300 (the rest, batch norm's recalibration, once)."""
+        t = []
+        for steps in (100, 300):
+            q = replace(p, steps=steps, seeds=(0,), precision=precision)
+            t0 = time.perf_counter()
+            detect.one_fold(real, fake, 0, q)
+            t.append(time.perf_counter() - t0)
+        per_step = (t[1] - t[0]) / 200
+        return t[0] - 100 * per_step + p.steps * per_step
+
+    fp32 = seconds_a_fit("fp32")
+    row("detectability: one fit, fp32", fp32, "s", note=f"{step_flops * p.steps / fp32 / 1e9:.0f} GFLOP/s")
+    one = fp32
+    if cpu_bf16_native():
+        bf16 = seconds_a_fit("bf16")
+        row("detectability: one fit, bf16 autocast", bf16, "s", note=f"{step_flops * p.steps / bf16 / 1e9:.0f} GFLOP/s")
+        row("detectability: fp32 / bf16", fp32 / bf16, "ratio", better="higher")
+        one = bf16
+    row(f"detectability: a model's figure ({len(p.seeds)} fits, this machine's precision)", one * len(p.seeds), "s",
+        target=300 if cpu_bf16_native() else 900, note="one fit times seeds; the issue's 5 min (bf16) / 15 min (AVX2)")
     fam, batch, step = _train_family(FAMILIES["dcgan"], "cpu", choose_precision("auto", "cpu"))
     ips = batch.shape[0] / timed(step, repeat=3, warmup=1)
     row(f"quality hook: images between detectability points at {DETECT_BUDGET:.0%} (dcgan cpu, {ips:.0f} img/s)",

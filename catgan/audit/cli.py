@@ -38,7 +38,7 @@ def cmd_detect(a):
     from catgan.audit.detect import Protocol
     from catgan.audit.evaluate import detect_model
     _threads(a)
-    r = detect_model(a.checkpoint, a.data, a.eval_json, p=Protocol(bf16=a.bf16))
+    r = detect_model(a.checkpoint, a.data, a.eval_json, p=Protocol(precision=a.precision))
     if a.json:
         return r
     print(f"{a.checkpoint}: detectability {r['detectability']:.3f} ± {r['stderr']:.3f} (AUC {r['auc']:.3f}), "
@@ -88,8 +88,9 @@ def add_audit_commands(sub):
     d.add_argument("--json", action="store_true", help="print the result as JSON")
     d.add_argument("--eval-json", help="the eval report to add it to (default: eval.json beside the model)")
     d.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    d.add_argument("--bf16", action="store_true", help="train the detector in bf16 autocast (a protocol of its own, "
-                   "with its own ladder: about 2x faster where bf16 is native, slower where it is emulated)")
+    d.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="the detector's arithmetic; auto (default): bf16 where native (about 2x a fit; the same "
+                        "figures within their errors), else fp32")
     d.set_defaults(fn=cmd_detect)
 
     tr = sub.add_parser("truncation", help="detectability and pose×item coverage against the latent scale, and "
