@@ -366,6 +366,20 @@ def bench_app_during_training(idle):
 # Environment variables that make an AVX-512 machine behave like an AVX2-only one (PyTorch's own kernels,
 # oneDNN and MKL), e.g. `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2`.
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+def _fit_seconds(threads: int, steps: int) -> float:
+    """One detector fit of `steps` on the embedded stickers against their 1 px blur, on `threads` threads
+    (a function of its own so that a spawned process can run it)."""
+    from catgan.audit import detect
+    from catgan.audit.degrade import blur
+    from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
+    torch.set_num_threads(threads)
+    p = replace(detect.Protocol(), steps=steps, seeds=(0,))
+    real, other = detect.real_halves(np.asarray(resolve_dataset(DEFAULT_NAME, 64).images), p)
+    t0 = time.perf_counter()
+    detect.one_fold(real, blur(other, 1.0), 0, p)
+    return time.perf_counter() - t0
+
+
 def bench_detect():
     """Fake detectability's cost: seconds a fit in fp32 and in bf16 autocast (where native), beside the FLOP
     count; a model's figure (its seeds); and how often the trainer's hook can afford a point within its budget."""
@@ -404,6 +418,18 @@ def bench_detect():
         one = bf16
     row(f"detectability: a model's figure ({len(p.seeds)} fits, this machine's precision)", one * len(p.seeds), "s",
         target=300 if cpu_bf16_native() else 900, note="one fit times seeds; the issue's 5 min (bf16) / 15 min (AVX2)")
+    cores = os.cpu_count() or 1
+    if cores >= 2:
+        import multiprocessing
+        steps = 300
+        t0 = time.perf_counter()
+        for _ in range(2):
+            _fit_seconds(cores, steps)
+        after = time.perf_counter() - t0
+        with multiprocessing.get_context("spawn").Pool(2) as pool:
+            side = max(pool.starmap(_fit_seconds, [(cores // 2, steps)] * 2))
+        row(f"detectability: two fits side by side ({cores // 2} thread(s) each) / one after the other ({cores})",
+            side / after, "ratio", target=1.0, note=f"{steps} steps each: as two audits with --threads")
     fam, batch, step = _train_family(FAMILIES["dcgan"], "cpu", choose_precision("auto", "cpu"))
     ips = batch.shape[0] / timed(step, repeat=3, warmup=1)
     row(f"quality hook: images between detectability points at {DETECT_BUDGET:.0%} (dcgan cpu, {ips:.0f} img/s)",

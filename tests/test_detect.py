@@ -192,9 +192,9 @@ def test_a_figure_measured_under_another_protocol_says_so_and_todays_does_not():
     assert f"older detector protocol ({old}; today's is {now.key()})" in line and "rerun `catgan detect`" in line
 
 
-def test_the_embedded_stickers_ladder_ships_and_no_fit_recomputes_it(monkeypatch):
-    """Its 15 fits depend only on the renderer's deterministic output and the protocol: read, not measured;
-    another protocol (or dataset) is measured and cached as before."""
+def test_the_embedded_stickers_ladder_ships_and_no_fit_recomputes_it(monkeypatch, tmp_path):
+    """Its 15 fits depend only on the renderer and the protocol: read, not measured, for the embedded set and
+    any other the renderer made at 64 px; another protocol (or a set of other images) is measured and cached."""
     from catgan.audit import evaluate
     from catgan.data.dataset import resolve_dataset
     ds = resolve_dataset("stickers", 64)
@@ -205,6 +205,11 @@ def test_the_embedded_stickers_ladder_ships_and_no_fit_recomputes_it(monkeypatch
     assert all(r["stderr"] > 0 for r in rungs.values())
     other = replace(detect.Protocol(), steps=10)
     assert evaluate.shipped_ladder(ds, other) is None
+    from catgan.data.dataset import make_synthetic
+    renders = make_synthetic(tmp_path / "renders", n=8, size=64, seed=11, progress=False)
+    assert evaluate.shipped_ladder(renders, detect.Protocol()) == rungs
+    assert evaluate.shipped_ladder(make_synthetic(tmp_path / "small", n=8, size=32, seed=11, progress=False),
+                                   detect.Protocol()) is None                  # no 32 px ladder ships
 
 
 def test_fits_show_progress_on_stderr_and_leave_stdout_to_json(capsys):

@@ -85,15 +85,17 @@ SHIPPED_LADDERS = Path(__file__).resolve().parent / "ladders"
 
 
 def shipped_ladder(ds: Dataset, p: detect.Protocol) -> dict | None:
-    """The embedded stickers' ladder under this protocol as it ships (audit/ladders/): it depends only on
-    the renderer, whose output is the same on every machine, and costs 15 detector fits to measure."""
+    """The renderer's ladder under this protocol as it ships (audit/ladders/), for any set the renderer made
+    at that resolution (the embedded stickers, a 100,000-render set): it depends on the renderer and the
+    protocol, not on which of its stickers are judged, and costs 15 detector fits to measure."""
     if ds.info.get("source") != "synthetic":
         return None
+    name = f"stickers-r{ds.info.get('renderer_version')}-{ds.resolution}px-{p.key()}.json"
     try:
-        shipped = json.loads((SHIPPED_LADDERS / f"{ds.path.name}-{p.key()}.json").read_text())
+        shipped = json.loads((SHIPPED_LADDERS / name).read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    return shipped["rungs"] if shipped.get("protocol") == p.key() and shipped.get("dataset") == ds.path.name else None
+    return shipped["rungs"] if shipped.get("protocol") == p.key() else None
 
 
 def detect_ladder(ds: Dataset, p: detect.Protocol = detect.Protocol(), progress: bool = True) -> dict:
