@@ -60,3 +60,18 @@ def test_onnx_takes_z_and_psi_within_1e_4_of_torch(w_model):
             want = ((g.net(z, psi=psi).float().clamp(-1, 1) + 1) * 127.5).numpy()
         assert np.abs(rgb - want).max() / 255 < 1e-4
     assert web.page_info(g, "tiny", {})["w_space"] is True
+
+
+def test_the_card_of_a_w_model_calls_its_truncation_psi(w_model, tmp_path):
+    import json
+    import shutil
+    from catgan.card import write_card
+    folder = tmp_path / "sg2-card"
+    folder.mkdir()
+    shutil.copy(w_model, folder / "model.safetensors")
+    rows = [{"scale": s, "detectability": d, "stderr": 0.06} for s, d in ((0.7, 0.9), (1.0, 0.95))]
+    (folder / "eval.json").write_text(json.dumps({"truncation": {"rows": rows, "recommended": 0.7}}))
+    write_card(folder, "test machine")
+    text = (folder / "card.md").read_text()
+    assert "## Truncation: detectability against psi, the pull toward the mean w" in text
+    assert "Recommended psi: 0.7" in text
