@@ -13,9 +13,9 @@ declare -A ARGS=(
   # the progressive cpu preset; 178 minutes on one thread. The shipped run penalised every step at 32 px
   # until step 6,006, where the lazy-penalty pilot forked off and continued (the preset now does that)
   [pgwgan-stickers64]="--model pgwgan --steps 15912 --sample-every 1000 --checkpoint-every 500"
-  # the StyleGAN2 cpu preset, one long run (issue 42) on 100,000 renders, every quality point kept; bounded by
-  # KIMG (thousands of images), continued across sessions by running the same command again
-  [stylegan2-stickers64]="--model stylegan2 --steps 100000000 --kimg ${KIMG:-3000} --keep-points --eval-kimg 25"
+  # the StyleGAN2 cpu preset (issue 42) on 100,000 renders, every quality point kept: R1 gamma 0.0256 to
+  # 0.325 M images, then gamma 0.1 (THEN below); one bf16 thread of an Intel Xeon took 72 + 96 minutes
+  [stylegan2-stickers64]="--model stylegan2 --steps 10157 --keep-points --eval-kimg 25"
 )
 # a dataset other than the embedded 10,000 stickers (rendered first if missing)
 declare -A DATA=([stylegan2-stickers64]=data/stickers100k)
@@ -27,6 +27,9 @@ declare -A THEN=(
   # 32 channels (fit_weights: the same images at the fork) to step 20,013; then at half the lr to 0.70 M
   # images, keeping the best quality point. Shipped: 0.68 M images, one AVX2 thread (the card's stretches)
   [pgwgan-stickers64]="--steps 18597 | $WIDE --steps 20013 | --lr 0.0005 --kimg 700 --steps 100000000"
+  # from 0.325 M images the first run lost pose x item modes; a branch with R1 gamma x4 kept them (shipped:
+  # its 0.85 M point, chosen by FD and coverage: `catgan export RUN --step 26563`)
+  [stylegan2-stickers64]="--set r1_gamma=0.1 --steps 26563 --keep-points"
 )
 for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   data=${DATA[$name]:-stickers}
@@ -42,7 +45,7 @@ for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
     last=$([[ $i -lt $((${#stages[@]} - 1)) ]] && echo --last || true)
     # shellcheck disable=SC2086
     $PY -m catgan train $(grep -o -- "--model [a-z]*" <<< "${ARGS[$name]}") ${stages[$i]} \
-        --init-from "checkpoints/$name/model.safetensors" --eval-kimg 20 --data stickers --resolution 64 \
+        --init-from "checkpoints/$name/model.safetensors" --eval-kimg 20 --data "$data" --resolution 64 \
         --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" --out "runs/zoo-$name-then$i"
     # shellcheck disable=SC2086
     $PY -m catgan export "runs/zoo-$name-then$i" --out "checkpoints/$name" $last
