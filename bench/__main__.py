@@ -420,14 +420,16 @@ def bench_detect():
         target=300 if cpu_bf16_native() else 900, note="one fit times seeds; the issue's 5 min (bf16) / 15 min (AVX2)")
     cores = os.cpu_count() or 1
     if cores >= 2:
-        import multiprocessing
+        import subprocess
         steps = 300
         t0 = time.perf_counter()
         for _ in range(2):
             _fit_seconds(cores, steps)
         after = time.perf_counter() - t0
-        with multiprocessing.get_context("spawn").Pool(2) as pool:
-            side = max(pool.starmap(_fit_seconds, [(cores // 2, steps)] * 2))
+        code = f"from bench.__main__ import _fit_seconds; print(_fit_seconds({cores // 2}, {steps}))"
+        procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                  cwd=Path(__file__).resolve().parent.parent) for _ in range(2)]
+        side = max(float(p.communicate()[0].split()[-1]) for p in procs)
         row(f"detectability: two fits side by side ({cores // 2} thread(s) each) / one after the other ({cores})",
             side / after, "ratio", target=1.0, note=f"{steps} steps each: as two audits with --threads")
     fam, batch, step = _train_family(FAMILIES["dcgan"], "cpu", choose_precision("auto", "cpu"))
