@@ -368,7 +368,7 @@ def bench_app_during_training(idle):
 ISA_LIMITS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
 def _fit_seconds(threads: int, steps: int) -> float:
     """One detector fit of `steps` on the embedded stickers against their 1 px blur, on `threads` threads
-    (a function of its own so that a spawned process can run it)."""
+    (at module level, so that a subprocess can import it)."""
     from catgan.audit import detect
     from catgan.audit.degrade import blur
     from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
@@ -429,7 +429,7 @@ def bench_detect():
         code = f"from bench.__main__ import _fit_seconds; print(_fit_seconds({cores // 2}, {steps}))"
         procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                                   cwd=Path(__file__).resolve().parent.parent) for _ in range(2)]
-        side = max(float(p.communicate()[0].split()[-1]) for p in procs)
+        side = max(float(proc.communicate()[0].split()[-1]) for proc in procs)
         row(f"detectability: two fits side by side ({cores // 2} thread(s) each) / one after the other ({cores})",
             side / after, "ratio", target=1.0, note=f"{steps} steps each: as two audits with --threads")
     fam, batch, step = _train_family(FAMILIES["dcgan"], "cpu", choose_precision("auto", "cpu"))
