@@ -74,6 +74,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
             "summary": f"{g.family.upper()} · {steps:,} steps · {steps * batch / 1e6:.2f} M images · "
                        f"{when_where}"}
     atomic_write_json(folder / "card.json", card)
+    scale, against = (("psi", "psi, the pull toward the mean w (the scale column)") if g.space == "w"
+                      else ("scale", "the latent scale"))
     lines = [f"# {folder.name}", "", card["summary"], "",
              f"- family: {g.family}, preset `{card['preset']}`, {g.resolution} px, latent {g.latent_dim}",
              f"- DiffAugment: {meta['config'].get('diffaug') or 'off'}"
@@ -96,10 +98,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
                 f"`samples/{RECON_FILE}`: 16 stickers rendered with a seed the training set did not use (top) "
                 f"over D's reconstructions (mean L1 {recon_l1:.3f} on [-1, 1]).", ""] if recon_l1 is not None else []),
              *_rows_section("D trained alone: its reconstruction curve", card["reconstruction_curve"]),
-             *_rows_section("Truncation: detectability against " + ("psi, the pull toward the mean w (the scale "
-                                                                     "column)" if g.space == "w" else "the latent scale"),
-                            {"how": f"Recommended {'psi' if g.space == 'w' else 'scale'}: "
-                                    f"{report['truncation']['recommended']:g} (Home and the "
+             *_rows_section(f"Truncation: detectability against {against}",
+                            {"how": f"Recommended {scale}: {report['truncation']['recommended']:g} (Home and the "
                                     "explorer start there)." + rep.stale_protocol(report["truncation"]),
                              "rows": report["truncation"]["rows"]}
                             if report.get("truncation") else {}),

@@ -29,8 +29,9 @@ statistics (a moving average over mixed batches) misplace the threshold, so they
 over the training images after training (REFERENCE section 17).
 
 The detector trains in bf16 autocast where the CPU runs bf16 natively (AVX-512 BF16, AMX), as training
-chooses its precision: 12 steps a second against fp32's 6.6 on one thread of the Xeon, 1.8x. Figures agree with fp32's within their standard errors
-(2026-12-05; fp32 on an AMD EPYC AVX-512, bf16 on an Intel Xeon with AMX): the ladder's real vs real
+chooses its precision: 12 steps a second against fp32's 6.6 on one thread of the Xeon, 1.8x. Figures
+agree with fp32's within their standard errors (2026-12-05; fp32 on an AMD EPYC AVX-512, bf16 on an
+Intel Xeon with AMX): the ladder's real vs real
 0.496 / 0.503, blur 0.5 px 0.731 / 0.728, blur 1 px 0.957 / 0.958, noise 3/255 0.90 / 0.87 (a late
 take-off in both), JPEG 90 0.777 / 0.778; dcgan-stickers64 0.968 / 0.967; pgwgan-stickers64 0.984 (EPYC)
 and 0.979 (the Xeon) / 0.975, each ± 0.003-0.005. `--precision fp32` forces fp32.
