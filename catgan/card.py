@@ -80,11 +80,10 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              f"- family: {g.family}, preset `{card['preset']}`, {g.resolution} px, latent {g.latent_dim}",
              f"- DiffAugment: {meta['config'].get('diffaug') or 'off'}"
              + (f" ({meta['config']['diffaug_reason']})" if meta["config"].get("diffaug_reason") else ""),
-             f"- dataset: {card['dataset'].get('name') or card['dataset'].get('path')} "
-             f"({card['dataset'].get('count')} images)",
+             f"- dataset: {_dataset_line(card['dataset'])}",
              f"- trained: {steps:,} steps, {card['images_seen']:,} images, {when_where} "
              f"(median {_fmt(card['images_per_s_median'])} images/s)",
-             *[f"- started from `{p['model']}` at step {p.get('step') or 0:,} (`--init-from`)" for p in meta.get("parents", [])],
+             *[f"- started from `{_short_path(p['model'])}` at step {p.get('step') or 0:,} (`--init-from`)" for p in meta.get("parents", [])],
              f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"], steps), "", "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              *(["## Fake detectability", "", card["detectability"], "",
@@ -285,3 +284,23 @@ def quality_markdown() -> str:
         ladders = ladders or rep.ladders(report)
     return "\n".join(_md_table(["model", "steps", "M images", "train min", "trained on", *cols], rows)
                      + [""] + _ladder_table(ladders))
+
+
+def _dataset_line(info: dict) -> str:
+    """The training set as anyone can recreate it, not as a path on the machine that trained."""
+    if info.get("name"):
+        return f"{info['name']} ({info.get('count')} images)"
+    recorded = read_json(Path(info.get("path", "")) / "dataset.json")   # older runs: read it where it still is
+    seed = info.get("seed", recorded.get("seed"))
+    if info.get("source") == "synthetic" and seed is not None:
+        return (f"{info['count']:,} synthetic sticker renders "
+                f"(`catgan prepare synthetic --out DIR --n {info['count']} --seed {seed}`)")
+    return f"{Path(info.get('path', '?')).name} ({info.get('count')} images, {info.get('source') or 'prepared'})"
+
+
+def _short_path(path: str) -> str:
+    """A parent model named by its run folder, without the machine's home directory."""
+    parts = Path(path).parts
+    if "runs" in parts:
+        return "runs/" + "/".join(parts[len(parts) - parts[::-1].index("runs"):])
+    return Path(path).name if Path(path).is_absolute() else path

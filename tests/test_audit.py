@@ -302,3 +302,20 @@ def test_an_index_knows_when_its_dataset_was_rewritten(tmp_path):
     assert not index.stale()
     write_dataset(tmp_path / "ds", images[::-1].copy(), {"source": "test"})
     assert index.stale()
+
+
+def test_a_card_names_its_data_and_parents_without_the_training_machines_paths(tmp_path):
+    from catgan.card import _dataset_line, _short_path
+    renders = {"name": None, "path": "/root/.cache/catgan/data/stickers100k", "count": 100000,
+               "source": "synthetic", "seed": 3}
+    assert _dataset_line(renders) == ("100,000 synthetic sticker renders "
+                                      "(`catgan prepare synthetic --out DIR --n 100000 --seed 3`)")
+    older = {**renders, "path": str(tmp_path)}              # saved before runs recorded the seed
+    del older["seed"]
+    (tmp_path / "dataset.json").write_text('{"seed": 7}')
+    assert "--seed 7`" in _dataset_line(older)
+    assert _dataset_line({"name": "stickers", "count": 10000}) == "stickers (10000 images)"
+    assert "/root" not in _dataset_line({**older, "path": "/root/photos", "source": "folder"})
+    assert _short_path("/root/.cache/catgan/runs/s11/sg2/points/step_0010157.safetensors") == \
+        "runs/s11/sg2/points/step_0010157.safetensors"
+    assert _short_path("checkpoints/began-stickers64/long-run/model.safetensors").startswith("checkpoints/")

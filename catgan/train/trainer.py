@@ -147,7 +147,8 @@ def load_images(data: str, resolution: int):
         x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
     name = data if data == DEFAULT_NAME else None          # the embedded default is rebuilt anywhere by name
     return x, {"name": name, "path": str(ds.path), "count": len(ds), "source": ds.info.get("source"),
-               "resolution": ds.resolution, "originals": ds.originals}, ds
+               "resolution": ds.resolution, "originals": ds.originals,
+               **{k: ds.info[k] for k in ("seed", "renderer_version") if k in ds.info}}, ds   # to recreate renders
 
 
 def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
