@@ -1,8 +1,8 @@
 """A finished run -> a shippable model folder: the best snapshot by default, no optimiser state.
 
 A run started `--init-from` a model carries on that model's training, so its export records where it
-came from (meta "parents", oldest first: step, training time, machine) and its logs start with the
-parent's, up to the step where this run took over.
+came from (meta "parents", oldest first: step, training time, machine) and its logs start with its
+ancestors', each up to the step where the next run took over (a kept point's logs are its run's).
 """
 from __future__ import annotations
 
@@ -23,13 +23,21 @@ def _rows(path: Path | None) -> list[tuple[int | None, str]]:
     return [(line_step(ln), ln) for ln in path.read_text().splitlines()] if path and path.exists() else []
 
 
-def _joined_log(parent_log: Path | None, run_log: Path) -> str:
-    """The parent's rows (if any) before the run's first step, then the run's."""
-    own = _rows(run_log)
-    first = min((s for s, _ in own if s is not None), default=None)
-    earlier = [ln for s, ln in _rows(parent_log) if first is not None and s is not None and s < first]
-    lines = earlier + [ln for _, ln in own]
-    return "\n".join(lines) + "\n" if lines else ""
+def _joined_log(logs: list[Path]) -> str:
+    """One log across a lineage, oldest first: each log's rows up to where the next one took over
+    (rows without a step, e.g. a half-written last line, are left out)."""
+    lines: list[tuple[int, str]] = []
+    for path in logs:
+        own = [(s, ln) for s, ln in _rows(path) if s is not None]
+        if own:
+            lines = [(s, ln) for s, ln in lines if s < min(s for s, _ in own)] + own
+    return "\n".join(ln for _, ln in lines) + "\n" if lines else ""
+
+
+def _run_folder(model: str | Path) -> Path:
+    """Where a parent model's logs are: a kept point's run folder, else the file's own folder."""
+    folder = Path(model).parent
+    return folder.parent if folder.name == "points" else folder
 
 
 def export_run(run: str | Path, out: str | Path, last: bool = False, step: int | None = None) -> Path:
@@ -46,8 +54,8 @@ def export_run(run: str | Path, out: str | Path, last: bool = False, step: int |
     parents = run_parents(run)
     if parents:
         meta["parents"] = parents
-    parent = Path(parents[-1]["model"]).parent if parents else None
-    logs = {name: _joined_log(parent / name if parent else None, run / name) for name in LOG_FILES}
+    folders = [_run_folder(p["model"]) for p in parents] + [run]
+    logs = {name: _joined_log([folder / name for folder in folders]) for name in LOG_FILES}
     out.mkdir(parents=True, exist_ok=True)         # (out may be the parent's folder: its logs are read above)
     save_checkpoint(out / MODEL_FILE, slim, meta)
     if (run / "samples").exists():

@@ -189,6 +189,23 @@ def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_o
     assert [p.get("step") for p in lineage(copied)] == [4, 9]      # a checkpoint copied out keeps its parent
 
 
+def test_an_exported_logs_run_across_every_ancestor_up_to_where_each_next_run_took_over(tmp_path):
+    """A branch of a branch (each `--init-from` a kept point): the export's log holds the first run's rows
+    before the second's first step, the second's before the third's, then the third's; no half-written line."""
+    from catgan.export import _joined_log, _run_folder
+    logs = []
+    for name, steps in (("first", range(1, 10)), ("second", range(5, 8)), ("third", range(7, 12))):
+        (tmp_path / name / "points").mkdir(parents=True)
+        logs.append(tmp_path / name / "metrics.jsonl")
+        logs[-1].write_text("".join(f'{{"step": {s}, "run": "{name}"}}\n' for s in steps) + '{"step": 9')
+    assert _run_folder(tmp_path / "second" / "points" / "step_0000006.safetensors") == tmp_path / "second"
+    assert _run_folder(tmp_path / "shipped" / "model.safetensors") == tmp_path / "shipped"
+    rows = [json.loads(line) for line in _joined_log(logs + [tmp_path / "absent.jsonl"]).splitlines()]
+    assert [(r["step"], r["run"][0]) for r in rows] == [(1, "f"), (2, "f"), (3, "f"), (4, "f"), (5, "s"),
+                                                        (6, "s"), (7, "t"), (8, "t"), (9, "t"), (10, "t"),
+                                                        (11, "t")]
+
+
 def test_too_few_samples_for_a_point_is_refused_before_training(tiny_cfg):
     from catgan.train.trainer import Trainer
     with pytest.raises(ValueError, match="at least 8"):
