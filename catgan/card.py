@@ -221,7 +221,7 @@ def training_curve(metrics: dict, family: str, batch: int, rows: int = 10) -> li
                 row[k] = metrics[k][hi - 1]
                 continue
             vals = [v for v in metrics[k][lo:hi] if v is not None]
-            row[k] = round(sum(vals) / len(vals), 4) if vals else None
+            row[k] = float(f"{sum(vals) / len(vals):.4g}") if vals else None   # 4 significant digits: lr 5e-5 too
         out.append(row)
     return out
 

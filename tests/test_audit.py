@@ -252,6 +252,8 @@ def test_card_tables_follow_a_growing_gans_log():
     assert [r["step"] for r in curve] == [20, 40, 60] and [r["resolution"] for r in curve] == [4, 8, 8]
     assert [r["wasserstein"] for r in curve] == [2, 2, 5] and curve[0]["gp"] == 1
     assert phases({"step": [1], "k_t": [0.1], "images_per_s": [9]}, batch=4) == []
+    began = training_curve({"step": [1, 2], "k_t": [0.01, 0.02], "lr_G": [5e-5, 5e-5]}, "began", batch=4, rows=1)
+    assert began[0]["lr_G"] == 5e-5 and began[0]["k_t"] == 0.015            # small figures keep their digits
 
 
 def test_a_process_exits_cleanly_while_a_background_task_is_still_working():
