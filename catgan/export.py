@@ -30,7 +30,8 @@ def _joined_log(logs: list[Path]) -> str:
     for path in logs:
         own = [(s, ln) for s, ln in _rows(path) if s is not None]
         if own:
-            lines = [(s, ln) for s, ln in lines if s < min(s for s, _ in own)] + own
+            first = min(s for s, _ in own)
+            lines = [(s, ln) for s, ln in lines if s < first] + own
     return "\n".join(ln for _, ln in lines) + "\n" if lines else ""
 
 
