@@ -7,18 +7,18 @@ PY=${PY:-.venv/bin/python}
 declare -A ARGS=(
   # the cpu preset chosen by 10-minute pilots (table in its card) (upsample + 3x3 conv G, EMA); 72 training minutes here
   [dcgan-stickers64]="--model dcgan --steps 15531 --checkpoint-every 1000 --sample-every 500"
-  # the BEGAN cpu preset (pilots: table in its card); shipped at step 3,000, its best FD, 30 minutes on
-  # one thread (the run went on to 8,200 and got worse: the card's curve)
-  [began-stickers64]="--model began --steps 3000"
+  # the BEGAN cpu preset (pilots: table in its card) with the public recipe's lr 1e-4 and lambda_k 0.001
+  # (issue 43) on 100,000 renders, every quality point kept, to 0.375 M images (THEN below)
+  [began-stickers64]="--model began --lr 1e-4 --set lambda_k=0.001 --steps 11719 --keep-points --eval-kimg 25"
   # the progressive cpu preset; 178 minutes on one thread. The shipped run penalised every step at 32 px
   # until step 6,006, where the lazy-penalty pilot forked off and continued (the preset now does that)
   [pgwgan-stickers64]="--model pgwgan --steps 15912 --sample-every 1000 --checkpoint-every 500"
   # the StyleGAN2 cpu preset (issue 42) on 100,000 renders, every quality point kept: R1 gamma 0.0256 to
-  # 0.325 M images, then gamma 0.1 (THEN below); one bf16 thread of an Intel Xeon took 72 + 96 minutes
+  # 0.325 M images, then gamma 0.1 (THEN below); one bf16 thread of an Intel Xeon took 72 + 209 minutes
   [stylegan2-stickers64]="--model stylegan2 --steps 10157 --keep-points --eval-kimg 25"
 )
 # a dataset other than the embedded 10,000 stickers (rendered first if missing)
-declare -A DATA=([stylegan2-stickers64]=data/stickers100k)
+declare -A DATA=([stylegan2-stickers64]=data/stickers100k [began-stickers64]=data/stickers100k)
 # then stages, each on from the previous stage's exported G_ema and D with fresh Adam (`|` between stages;
 # every stage but the last exports its last checkpoint, the last stage its best quality point)
 WIDE='--set channels=[128,128,64,32,32]'
@@ -28,8 +28,11 @@ declare -A THEN=(
   # images, keeping the best quality point. Shipped: 0.68 M images, one AVX2 thread (the card's stretches)
   [pgwgan-stickers64]="--steps 18597 | $WIDE --steps 20013 | --lr 0.0005 --kimg 700 --steps 100000000"
   # from 0.325 M images the first run lost pose x item modes; a branch with R1 gamma x4 kept them (shipped:
-  # its 0.85 M point, chosen by FD and coverage: `catgan export RUN --step 26563`)
-  [stylegan2-stickers64]="--set r1_gamma=0.1 --steps 26563 --keep-points"
+  # its 1.475 M point, the least detectable judged: `catgan export RUN --step 46094`)
+  [stylegan2-stickers64]="--set r1_gamma=0.1 --steps 46094 --keep-points --eval-kimg 25"
+  # the paper's lr halving from 0.375 M images (modes still fell after 0.4 M), then from its 0.4 M point
+  # gamma 1.5 (BEGAN's diversity ratio, was 1.0) held them; shipped: its 0.725 M point (`--step 22657`)
+  [began-stickers64]="--lr 5e-5 --steps 12500 | --lr 5e-5 --set gamma=1.5 --steps 22657 --keep-points --eval-kimg 25"
 )
 for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   data=${DATA[$name]:-stickers}
@@ -44,8 +47,8 @@ for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   for i in "${!stages[@]}"; do
     last=$([[ $i -lt $((${#stages[@]} - 1)) ]] && echo --last || true)
     # shellcheck disable=SC2086
-    $PY -m catgan train $(grep -o -- "--model [a-z]*" <<< "${ARGS[$name]}") ${stages[$i]} \
-        --init-from "checkpoints/$name/model.safetensors" --eval-kimg 20 --data "$data" --resolution 64 \
+    $PY -m catgan train $(grep -o -- "--model [a-z]*" <<< "${ARGS[$name]}") --eval-kimg 20 ${stages[$i]} \
+        --init-from "checkpoints/$name/model.safetensors" --data "$data" --resolution 64 \
         --precision "${PRECISION:-auto}" --threads "${THREADS:-2}" --out "runs/zoo-$name-then$i"
     # shellcheck disable=SC2086
     $PY -m catgan export "runs/zoo-$name-then$i" --out "checkpoints/$name" $last

@@ -56,8 +56,8 @@ def test_named_directions_change_their_own_label_most(fake_directions):
         assert changed[attr] == max(changed.values()), (name, changed)
 
 
-def test_on_the_shipped_default_model_each_named_direction_moves_its_own_label_most():
-    """The trained default DCGAN (checkpoints/), as the README reports: +3 along "coat: orange" turns most
+def test_on_the_shipped_dcgan_each_named_direction_moves_its_own_label_most():
+    """The shipped DCGAN (checkpoints/), as the README reports: +3 along "coat: orange" turns most
     seeds orange, and every named direction changes its own attribute more often than the others."""
     from conftest import ROOT
     g = load_generator(ROOT / "checkpoints" / "dcgan-stickers64" / "model.safetensors", device="cpu")
