@@ -290,8 +290,9 @@ def _dataset_line(info: dict) -> str:
     """The training set as anyone can recreate it, not as a path on the machine that trained."""
     if info.get("name"):
         return f"{info['name']} ({info.get('count')} images)"
-    recorded = read_json(Path(info.get("path", "")) / "dataset.json")   # older runs: read it where it still is
-    seed = info.get("seed", recorded.get("seed"))
+    seed = info.get("seed")
+    if seed is None:                   # runs from before it was recorded: read it where the set still is
+        seed = read_json(Path(info.get("path", "")) / "dataset.json").get("seed")
     if info.get("source") == "synthetic" and seed is not None:
         return (f"{info['count']:,} synthetic sticker renders "
                 f"(`catgan prepare synthetic --out DIR --n {info['count']} --seed {seed}`)")
@@ -300,7 +301,7 @@ def _dataset_line(info: dict) -> str:
 
 def _short_path(path: str) -> str:
     """A parent model named by its run folder, without the machine's home directory."""
-    parts = Path(path).parts
-    if "runs" in parts:
-        return "runs/" + "/".join(parts[len(parts) - parts[::-1].index("runs"):])
+    posix = Path(path).as_posix()
+    if "/runs/" in posix:
+        return "runs/" + posix.rsplit("/runs/", 1)[1]
     return Path(path).name if Path(path).is_absolute() else path

@@ -18,9 +18,9 @@ RUN_FILES = ("config.json",)
 LOG_FILES = ("metrics.jsonl", "quality.jsonl")
 
 
-def _rows(path: Path | None) -> list[tuple[int | None, str]]:
-    """(step, line) for each line of a JSON-lines log."""
-    return [(line_step(ln), ln) for ln in path.read_text().splitlines()] if path and path.exists() else []
+def _rows(path: Path) -> list[tuple[int | None, str]]:
+    """(step, line) for each line of a JSON-lines log; none where it is missing."""
+    return [(line_step(ln), ln) for ln in path.read_text().splitlines()] if path.exists() else []
 
 
 def _joined_log(logs: list[Path]) -> str:

@@ -15,10 +15,9 @@ def test_every_data_file_in_the_package_matches_a_package_data_rule():
     data_files = [p for p in (ROOT / "catgan").rglob("*")
                   if p.is_file() and p.suffix != ".py" and not NOT_SHIPPED & set(p.parts)]
     assert data_files, "the package has data files (the sticker space's weights, the shipped ladder)"
-    unmatched = []
-    for path in data_files:
-        owners = [pkg for pkg in rules if path.is_relative_to(ROOT / pkg.replace(".", "/"))]
-        if not any(fnmatch.fnmatch(path.relative_to(ROOT / pkg.replace(".", "/")).as_posix(), glob)
-                   for pkg in owners for glob in rules[pkg]):
-            unmatched.append(path.relative_to(ROOT).as_posix())
+    folders = {pkg: ROOT / pkg.replace(".", "/") for pkg in rules}
+    unmatched = [path.relative_to(ROOT).as_posix() for path in data_files
+                 if not any(fnmatch.fnmatch(path.relative_to(folder).as_posix(), glob)
+                            for pkg, folder in folders.items() if path.is_relative_to(folder)
+                            for glob in rules[pkg])]
     assert not unmatched, f"add these to [tool.setuptools.package-data] in pyproject.toml: {unmatched}"
