@@ -153,22 +153,27 @@ def read_quality(run: str | Path) -> list[dict]:
     return rows
 
 
+BLUR_MARGIN = 0.05   # in `hf`; neighbouring points of one run differ by about 0.02
+
+
 def better(new: dict, old: dict | None) -> bool:
     """Whether a quality point should replace the kept one. Where both carry detectability
     (catgan.audit.detect): the less detectable, unless the two are within a standard error, when the
     lower FD decides; so a blurrier point, which an FD blind to blur may prefer, wins only when the
-    detector cannot tell it apart. A point with detectability displaces one without, never the other
-    way; points without it (runs from before it) compare by FD alone."""
+    detector cannot tell it apart. Detection is rare in a long run (its time budget), so where either
+    lacks it the lower FD decides, unless the lower-FD point is blurrier by its spectrum (`hf` lower by
+    more than BLUR_MARGIN): a judged first point must not hold off every better point after it."""
     if not np.isfinite(new["fd"]):
         return False
     if old is None:
         return True
     nd, od = new.get("detectability"), old.get("detectability")
-    if nd is None or od is None:
-        return od is None and (nd is not None or new["fd"] < old["fd"])
-    if abs(nd - od) <= max(new.get("detect_stderr", 0.0), old.get("detect_stderr", 0.0)):
-        return new["fd"] < old["fd"]
-    return nd < od
+    if nd is not None and od is not None:
+        if abs(nd - od) <= max(new.get("detect_stderr", 0.0), old.get("detect_stderr", 0.0)):
+            return new["fd"] < old["fd"]
+        return nd < od
+    blurrier = new.get("hf", 0.0) < old.get("hf", 0.0) - BLUR_MARGIN
+    return new["fd"] < old["fd"] and not blurrier
 
 
 def best_row(rows: list[dict]) -> dict | None:

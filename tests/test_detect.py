@@ -81,8 +81,15 @@ def test_a_blurrier_point_with_a_lower_fd_is_not_kept_when_the_detector_finds_it
     assert best_row(rows)["step"] == 3            # FD prefers step 2; its fakes are found more often
     within = [_q(1, 9.0, 0.95), _q(2, 6.0, 0.955)]
     assert best_row(within)["step"] == 2          # within a standard error the lower FD decides
-    assert best_row([_q(1, 5.0), _q(2, 9.0, 0.97), _q(3, 4.0)])["step"] == 2   # a judged point outranks unjudged
     assert best_row([_q(1, 5.0), _q(2, 4.0)])["step"] == 2                     # runs from before it: FD
+
+
+def test_a_judged_first_point_does_not_hold_off_later_unjudged_points_unless_they_are_blurrier():
+    run = [_q(1, 40.0, 0.99), _q(2, 30.0), _q(3, 18.0)]
+    assert best_row(run)["step"] == 3                      # detection is rare in a long run: FD decides
+    run[2]["hf"] = -0.2                                    # ...but not for a point the spectrum calls blurred
+    assert best_row(run)["step"] == 2
+    assert best_row([_q(1, 5.0), _q(2, 9.0, 0.97)])["step"] == 1   # a judged point with a worse FD too
 
 
 def test_quality_rows_carry_detectability_within_its_time_budget(tiny_cfg, monkeypatch):

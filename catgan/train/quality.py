@@ -11,8 +11,8 @@ one seed): the first point, then whenever its measured cost keeps detection with
 the training time so far. Each point is one JSON line in the run folder's quality.jsonl. Families
 never see it.
 
-Which point is best is decided by catgan.runs.best_row (detectability first, then FD); the trainer
-saves that point's weights.
+Which point is best is decided by catgan.runs.best_row (detectability where both points carry it,
+else FD with a blur guard); the trainer saves that point's weights.
 """
 from __future__ import annotations
 
