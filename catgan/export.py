@@ -2,7 +2,8 @@
 
 A run started `--init-from` a model carries on that model's training, so its export records where it
 came from (meta "parents", oldest first: step, training time, machine) and its logs start with its
-ancestors', each up to the step where the next run took over (a kept point's logs are its run's).
+ancestors', each up to the step where the next run took over (a kept point's logs are its run's); so do
+its fixed-latent sample grids, so the reader sees the whole line's samples from step 0.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from catgan.catalogue import MODEL_FILE, kept_point, run_parents, run_weights
 from catgan.io import atomic_write_bytes
-from catgan.runs import line_step
+from catgan.runs import line_step, sample_grids
 from catgan.train.checkpoint import load_checkpoint, save_checkpoint
 
 RUN_FILES = ("config.json",)
@@ -33,6 +34,16 @@ def _joined_log(logs: list[Path]) -> str:
             first = min(s for s, _ in own)
             lines = [(s, ln) for s, ln in lines if s < first] + own
     return "\n".join(ln for _, ln in lines) + "\n" if lines else ""
+
+
+def _joined_grids(folders: list[Path]) -> list[Path]:
+    """Sample grids across a lineage, oldest first, by the same rule as `_joined_log`."""
+    grids: list[tuple[int, Path]] = []
+    for folder in folders:
+        own = sample_grids(folder)
+        if own:
+            grids = [(s, p) for s, p in grids if s < own[0][0]] + own
+    return [p for _, p in grids]
 
 
 def _run_folder(model: str | Path) -> Path:
@@ -59,8 +70,13 @@ def export_run(run: str | Path, out: str | Path, last: bool = False, step: int |
     logs = {name: _joined_log([folder / name for folder in folders]) for name in LOG_FILES}
     out.mkdir(parents=True, exist_ok=True)         # (out may be the parent's folder: its logs are read above)
     save_checkpoint(out / MODEL_FILE, slim, meta)
+    samples = out / "samples"
     if (run / "samples").exists():
-        shutil.copytree(run / "samples", out / "samples", dirs_exist_ok=True)
+        shutil.copytree(run / "samples", samples, dirs_exist_ok=True)
+    for grid in _joined_grids(folders):
+        if grid.parent not in (run / "samples", samples):
+            samples.mkdir(exist_ok=True)
+            shutil.copy2(grid, samples / grid.name)
     for name in RUN_FILES:
         if (run / name).exists():
             shutil.copy2(run / name, out / name)

@@ -206,6 +206,23 @@ def test_an_exported_logs_run_across_every_ancestor_up_to_where_each_next_run_to
                                                         (11, "t")]
 
 
+def test_an_exported_branch_carries_its_ancestors_sample_grids_up_to_where_it_took_over(tiny_cfg, tmp_path):
+    from catgan.export import export_run
+    from catgan.runs import sample_grids
+    from catgan.train.trainer import Trainer
+    first = tiny_cfg("dcgan", out="first", steps=8, sample_every=2, eval_kimg=0.016, eval_n=8, keep_points=True)
+    Trainer(first).run()
+    point = sorted((Path(first.out) / "points").glob("step_*.safetensors"))[0]
+    branch = tiny_cfg("dcgan", out="branch", steps=9, sample_every=2, init_from=str(point))
+    Trainer(branch).run()
+    took_over = sample_grids(branch.out)[0][0]
+    assert took_over < 8                             # the first run's later grids must be left out
+    export_run(branch.out, tmp_path / "shipped", last=True)
+    shipped = [s for s, _ in sample_grids(tmp_path / "shipped")]
+    assert shipped == [s for s, _ in sample_grids(first.out) if s < took_over] + [s for s, _ in sample_grids(branch.out)]
+    assert shipped[0] == 0
+
+
 def test_too_few_samples_for_a_point_is_refused_before_training(tiny_cfg):
     from catgan.train.trainer import Trainer
     with pytest.raises(ValueError, match="at least 8"):
