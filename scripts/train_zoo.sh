@@ -28,8 +28,8 @@ declare -A THEN=(
   # images, keeping the best quality point. Shipped: 0.68 M images, one AVX2 thread (the card's stretches)
   [pgwgan-stickers64]="--steps 18597 | $WIDE --steps 20013 | --lr 0.0005 --kimg 700 --steps 100000000"
   # from 0.325 M images the first run lost pose x item modes; a branch with R1 gamma x4 kept them (shipped:
-  # its 1.475 M point, the least detectable judged: `catgan export RUN --step 46094`)
-  [stylegan2-stickers64]="--set r1_gamma=0.1 --steps 46094 --keep-points --eval-kimg 25"
+  # its 2.075 M point, the least detectable judged and the lowest FD: `catgan export RUN --step 64844`)
+  [stylegan2-stickers64]="--set r1_gamma=0.1 --steps 64844 --keep-points --eval-kimg 25"
   # the paper's lr halving from 0.375 M images (modes still fell after 0.4 M), then from its 0.4 M point
   # gamma 1.5 (BEGAN's diversity ratio, was 1.0) held them; shipped: its 0.725 M point (`--step 22657`)
   [began-stickers64]="--lr 5e-5 --steps 12500 | --lr 5e-5 --set gamma=1.5 --steps 22657 --keep-points --eval-kimg 25"
