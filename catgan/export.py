@@ -24,26 +24,21 @@ def _rows(path: Path) -> list[tuple[int | None, str]]:
     return [(line_step(ln), ln) for ln in path.read_text().splitlines()] if path.exists() else []
 
 
-def _joined_log(logs: list[Path]) -> str:
-    """One log across a lineage, oldest first: each log's rows up to where the next one took over
-    (rows without a step, e.g. a half-written last line, are left out)."""
-    lines: list[tuple[int, str]] = []
-    for path in logs:
-        own = [(s, ln) for s, ln in _rows(path) if s is not None]
+def _joined(parts: list[list[tuple[int, object]]]) -> list:
+    """(step, item) pairs of a lineage's runs, oldest run first, joined into one list of items: each
+    run's items up to the step where the next run took over."""
+    joined: list[tuple[int, object]] = []
+    for own in parts:
         if own:
             first = min(s for s, _ in own)
-            lines = [(s, ln) for s, ln in lines if s < first] + own
-    return "\n".join(ln for _, ln in lines) + "\n" if lines else ""
+            joined = [(s, x) for s, x in joined if s < first] + own
+    return [x for _, x in joined]
 
 
-def _joined_grids(folders: list[Path]) -> list[Path]:
-    """Sample grids across a lineage, oldest first, by the same rule as `_joined_log`."""
-    grids: list[tuple[int, Path]] = []
-    for folder in folders:
-        own = sample_grids(folder)
-        if own:
-            grids = [(s, p) for s, p in grids if s < own[0][0]] + own
-    return [p for _, p in grids]
+def _joined_log(logs: list[Path]) -> str:
+    """One log across a lineage (rows without a step, e.g. a half-written last line, are left out)."""
+    lines = _joined([[(s, ln) for s, ln in _rows(path) if s is not None] for path in logs])
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _run_folder(model: str | Path) -> Path:
@@ -73,7 +68,7 @@ def export_run(run: str | Path, out: str | Path, last: bool = False, step: int |
     samples = out / "samples"
     if (run / "samples").exists():
         shutil.copytree(run / "samples", samples, dirs_exist_ok=True)
-    for grid in _joined_grids(folders):
+    for grid in _joined([sample_grids(folder) for folder in folders]):
         if grid.parent not in (run / "samples", samples):
             samples.mkdir(exist_ok=True)
             shutil.copy2(grid, samples / grid.name)

@@ -27,10 +27,9 @@ MIXES = (("pose", "item"), ("pose", "item", "coat", "eyes"))
 
 def real_in_mix(labels: dict, pool: np.ndarray, fake_labels: dict, keys, rng) -> np.ndarray:
     """One real image from `pool` with each fake's labels under `keys`."""
-    def code(lab, idx=None):
-        return sum(np.asarray(lab[k])[idx if idx is not None else slice(None)].astype(np.int64) * 10 ** i
-                   for i, k in enumerate(keys))
-    real_code = code(labels, pool)
+    def code(lab):
+        return sum(np.asarray(lab[k]).astype(np.int64) * 10 ** i for i, k in enumerate(keys))
+    real_code = code(labels)[pool]
     return np.array([pool[rng.choice(np.flatnonzero(real_code == c))] for c in code(fake_labels)
                      if (real_code == c).any()])
 

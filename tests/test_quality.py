@@ -219,7 +219,8 @@ def test_an_exported_branch_carries_its_ancestors_sample_grids_up_to_where_it_to
     assert took_over < 8                             # the first run's later grids must be left out
     export_run(branch.out, tmp_path / "shipped", last=True)
     shipped = [s for s, _ in sample_grids(tmp_path / "shipped")]
-    assert shipped == [s for s, _ in sample_grids(first.out) if s < took_over] + [s for s, _ in sample_grids(branch.out)]
+    before = [s for s, _ in sample_grids(first.out) if s < took_over]
+    assert shipped == before + [s for s, _ in sample_grids(branch.out)]
     assert shipped[0] == 0
 
 
