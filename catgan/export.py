@@ -3,7 +3,9 @@
 A run started `--init-from` a model carries on that model's training, so its export records where it
 came from (meta "parents", oldest first: step, training time, machine) and its logs start with its
 ancestors', each up to the step where the next run took over (a kept point's logs are its run's); so do
-its fixed-latent sample grids, so the reader sees the whole line's samples from step 0.
+its fixed-latent sample grids, so the reader sees the whole line's samples from step 0. The grids end at
+the exported weights' step (the last grid is what the model draws); the logs run on to the run's end, so
+the card can say where the run went after the chosen point.
 """
 from __future__ import annotations
 
@@ -63,13 +65,13 @@ def export_run(run: str | Path, out: str | Path, last: bool = False, step: int |
         meta["parents"] = parents
     folders = [_run_folder(p["model"]) for p in parents] + [run]
     logs = {name: _joined_log([folder / name for folder in folders]) for name in LOG_FILES}
+    until = meta.get("step", float("inf"))
+    grids = _joined([[(s, p) for s, p in sample_grids(folder) if s <= until] for folder in folders])
     out.mkdir(parents=True, exist_ok=True)         # (out may be the parent's folder: its logs are read above)
     save_checkpoint(out / MODEL_FILE, slim, meta)
     samples = out / "samples"
-    if (run / "samples").exists():
-        shutil.copytree(run / "samples", samples, dirs_exist_ok=True)
-    for grid in _joined([sample_grids(folder) for folder in folders]):
-        if grid.parent not in (run / "samples", samples):
+    for grid in grids:
+        if grid.parent != samples:
             samples.mkdir(exist_ok=True)
             shutil.copy2(grid, samples / grid.name)
     for name in RUN_FILES:

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import pytest
 
-from catgan.runs import QUALITY, best_row, read_quality
+from catgan.runs import QUALITY, best_row, read_quality, sample_grids
 from catgan.train.quality import BEST, QualityHook
 
 
@@ -127,6 +127,8 @@ def test_export_takes_a_kept_point_by_its_step_and_names_the_steps_kept(tiny_cfg
     other = next(r["step"] for r in read_quality(cfg.out) if r["step"] != best)
     tensors, meta = load_checkpoint(export_run(cfg.out, tmp_path / "point", step=other))
     assert meta["step"] == other and not any(k.startswith("opt_") for k in tensors)
+    assert max(sample_grids(cfg.out))[0] > other      # the run went on; the export's grids end at `other`
+    assert max(s for s, _ in sample_grids(tmp_path / "point")) <= other
     chosen = write_card(tmp_path / "point", "test machine")["chosen"]
     assert chosen.startswith(f"Step {other:,}") and "exported with --step" in chosen and f"step {best:,}" in chosen
     with pytest.raises(ValueError, match=f"kept no point at step 3.*{other}"):
