@@ -31,8 +31,9 @@ declare -A THEN=(
   # its 2.075 M point, the least detectable judged and the lowest FD: `catgan export RUN --step 64844`)
   [stylegan2-stickers64]="--set r1_gamma=0.1 --steps 64844 --keep-points --eval-kimg 25"
   # the paper's lr halving from 0.375 M images (modes still fell after 0.4 M), then from its 0.4 M point
-  # gamma 1.5 (BEGAN's diversity ratio, was 1.0) held them; shipped: its 0.725 M point (`--step 22657`)
-  [began-stickers64]="--lr 5e-5 --steps 12500 | --lr 5e-5 --set gamma=1.5 --steps 22657 --keep-points --eval-kimg 25"
+  # gamma 1.5 (BEGAN's diversity ratio, was 1.0) held them to 1.3 M, where the FD swung; the rate halved
+  # again from there; shipped: its 1.4 M point (`catgan export RUN --step 43750`)
+  [began-stickers64]="--lr 5e-5 --steps 12500 | --lr 5e-5 --set gamma=1.5 --steps 40625 | --lr 2.5e-5 --set gamma=1.5 --steps 43750 --keep-points --eval-kimg 25"
 )
 for name in "${@:-dcgan-stickers64 pgwgan-stickers64 began-stickers64}"; do
   data=${DATA[$name]:-stickers}
