@@ -210,7 +210,6 @@ def test_an_exported_logs_run_across_every_ancestor_up_to_where_each_next_run_to
 
 def test_an_exported_branch_carries_its_ancestors_sample_grids_up_to_where_it_took_over(tiny_cfg, tmp_path):
     from catgan.export import export_run
-    from catgan.runs import sample_grids
     from catgan.train.trainer import Trainer
     first = tiny_cfg("dcgan", out="first", steps=8, sample_every=2, eval_kimg=0.016, eval_n=8, keep_points=True)
     Trainer(first).run()
