@@ -11,6 +11,7 @@ from catgan.audit.modes import MIN_JUDGED, RARE_RATIO, gaps
 from catgan.catalogue import MODEL_FILE, list_models, read_json
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
+from catgan.models import get_family
 from catgan.runs import best_row, read_metrics, read_quality
 
 
@@ -199,9 +200,6 @@ def quality_table(quality: list[dict], rows: int = 12) -> dict:
                       "best": "*" if r is best else ""} for r in keep]}
 
 
-CURVE_KEYS = {"began": ["k_t", "M_global", "L_real", "L_fake", "lr_G"],
-              "pgwgan": ["resolution", "wasserstein", "gp", "drift"], "dcgan": ["loss_D", "loss_G", "D_x", "D_G_z"],
-              "stylegan2": ["loss_D", "loss_G", "D_x", "D_G_z", "r1"]}
 CURVES_HOW = "Logged values averaged over ten equal stretches of training (the full log is metrics.jsonl)."
 PHASES_HOW = "Each resolution's fade-in (alpha < 1) and stable part, from the log: steps, images and speed."
 
@@ -209,7 +207,7 @@ PHASES_HOW = "Each resolution's fade-in (alpha < 1) and stable part, from the lo
 def training_curve(metrics: dict, family: str, batch: int, rows: int = 10) -> list[dict]:
     """The family's balance figures (k_t and M_global, Wasserstein and penalty, ...) at `rows` points."""
     steps = metrics.get("step", [])
-    keys = [k for k in CURVE_KEYS.get(family, []) if k in metrics]
+    keys = [k for k in get_family(family).curve_keys if k in metrics]
     out = []
     for part in range(rows):
         lo, hi = len(steps) * part // rows, len(steps) * (part + 1) // rows

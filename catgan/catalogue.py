@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from catgan.train.checkpoint import CheckpointError, read_meta
+from catgan.checkpoint import CheckpointError, read_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILE = "model.safetensors"

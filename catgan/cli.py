@@ -48,7 +48,7 @@ def cmd_train(a):
                       device=a.device, threads=a.threads, overrides=set_values(a.set),
                       eval_kimg=a.eval_kimg, eval_n=a.eval_n, eval_space=a.eval_space,
                       patience_kimg=a.patience_kimg, init_from=a.init_from, warmup_kimg=a.warmup_kimg,
-                      keep_points=a.keep_points)
+                      keep_points=a.keep_points, cond=a.cond)
     return train(cfg)
 
 
@@ -138,6 +138,7 @@ def cmd_invert(a):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from catgan.models import FAMILIES
     p = argparse.ArgumentParser(prog="catgan", description="Train, explore and audit cat-generating GANs.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -164,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(fn=cmd_prepare)
 
     t = sub.add_parser("train", help="train a GAN into a run folder (resumes if the folder has a checkpoint)")
-    t.add_argument("--model", choices=["stylegan2", "began", "pgwgan", "dcgan"], required=True)
+    t.add_argument("--model", choices=list(FAMILIES), required=True)
     t.add_argument("--data", default="stickers", help="a prepared dataset folder, or 'stickers' (embedded)")
     t.add_argument("--out", required=True)
     t.add_argument("--preset", default="cpu", help="cpu (sized for a 2-core CPU), paper (the seeds' sizes), "
@@ -196,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init-from", metavar="MODEL", help="start a new run from a model's weights (G, G_ema and D: "
                    "a run's checkpoint or best, or a shipped model) with fresh optimisers; its step and "
                    "schedules carry on, its architecture is kept (a growing WGAN's may widen), --set changes the rest")
+    t.add_argument("--cond", choices=["labels"], help="condition G and D on the dataset's labels (the stickers' "
+                   "pose, item, coat and eyes): a kind of cat on demand")
     t.add_argument("--warmup-kimg", type=float, help="after --init-from, ramp the learning rates up from 0 over "
                    "this many thousand images (default 20; 0: none), so fresh optimisers do not undo the weights")
     t.set_defaults(fn=cmd_train)

@@ -15,7 +15,7 @@ from pathlib import Path
 from catgan.catalogue import MODEL_FILE, kept_point, run_parents, run_weights
 from catgan.io import atomic_write_bytes
 from catgan.runs import line_step, sample_grids
-from catgan.train.checkpoint import load_checkpoint, save_checkpoint
+from catgan.checkpoint import load_checkpoint, save_checkpoint
 
 RUN_FILES = ("config.json",)
 LOG_FILES = ("metrics.jsonl", "quality.jsonl")

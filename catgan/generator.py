@@ -13,7 +13,7 @@ from catgan import latent
 from catgan.device import pick_device
 from catgan.models import get_family
 from catgan.pixels import from_uint8, to_uint8
-from catgan.train.checkpoint import CheckpointError, load_checkpoint
+from catgan.checkpoint import CheckpointError, load_checkpoint
 
 
 def fuse_conv_bn(net: nn.Module) -> nn.Module:

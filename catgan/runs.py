@@ -12,16 +12,6 @@ from catgan import media
 
 QUALITY = "quality.jsonl"        # one line per quality point of the trainer's hook (catgan.train.quality)
 
-# Which logged terms to plot together, per family.
-CHARTS = {
-    "began": [("Reconstruction losses", ["L_real", "L_fake"]), ("Balance k_t", ["k_t"]),
-              ("Convergence M_global", ["M_global"])],
-    "pgwgan": [("Critic", ["critic_loss", "wasserstein"]), ("Gradient penalty", ["gp"]),
-               ("Resolution", ["resolution"])],
-    "dcgan": [("D outputs", ["D_x", "D_G_z"]), ("Losses", ["loss_D", "loss_G"])],
-    "stylegan2": [("D outputs", ["D_x", "D_G_z"]), ("Losses", ["loss_D", "loss_G"]), ("R1 (|grad D(x)|²)", ["r1"])],
-}
-
 
 def line_step(line: str) -> int | None:
     """The step of one JSON-lines log row (metrics.jsonl, quality.jsonl); None for a row without one or a

@@ -15,7 +15,7 @@ from catgan.background import BackgroundTask
 from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.runs import best_row, read_quality
-from catgan.train.checkpoint import CheckpointError
+from catgan.checkpoint import CheckpointError
 from catgan.web import export as web
 
 SCALE = 4          # 64 px cats shown at 256 px, nearest-neighbour

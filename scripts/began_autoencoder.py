@@ -39,7 +39,7 @@ from catgan.device import choose_precision  # noqa: E402
 from catgan.io import atomic_write_bytes, atomic_write_json  # noqa: E402
 from catgan.models.began import PRESETS, Discriminator, Generator, fade_residuals, recon_error  # noqa: E402
 from catgan.pixels import from_uint8, to_uint8  # noqa: E402
-from catgan.train.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from catgan.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 
 HELD = 3000
 

@@ -17,7 +17,7 @@ import torch
 from catgan.catalogue import kept_points
 from catgan.data.dataset import dataset_for, render_stickers
 from catgan.generator import load_generator
-from catgan.train.checkpoint import read_meta
+from catgan.checkpoint import read_meta
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from catgan.generator import load_generator
 from catgan.data.dataset import cache_root
 from catgan.io import atomic_write_json
 from catgan.runs import read_quality
-from catgan.train.checkpoint import read_meta
+from catgan.checkpoint import read_meta
 
 
 def judge(point: Path, p: detect.Protocol) -> dict:

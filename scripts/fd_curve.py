@@ -15,7 +15,7 @@ import torch
 from catgan.audit.evaluate import evaluate
 from catgan.data.dataset import cache_root
 from catgan.io import atomic_write_json
-from catgan.train.checkpoint import read_meta
+from catgan.checkpoint import read_meta
 
 
 def row(path: Path, cache: Path) -> dict:

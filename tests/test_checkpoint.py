@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import save_file
 
 from catgan import load_generator
-from catgan.train.checkpoint import CheckpointError, load_checkpoint, read_meta
+from catgan.checkpoint import CheckpointError, load_checkpoint, read_meta
 from catgan.train.trainer import CHECKPOINT, train
 from conftest import ROOT
 

@@ -37,7 +37,7 @@ def test_held_out_reals_score_about_half_and_blurred_reals_high_and_the_ladder_i
     assert abs(d["real"] - 0.5) < 0.08
     assert d["real"] < d["blur_0.5px"] < d["blur_1px"]
     assert d["blur_1px"] >= 0.8
-    assert detect.ladder_position(d["blur_0.5px"] + 0.01, lad) == "between blur 0.5 px and blur 1 px"
+    assert detect.on_ladder(d["blur_0.5px"] + 0.01, lad) == "between blur 0.5 px and blur 1 px"
 
 
 def test_too_few_images_or_another_resolution_are_refused_by_name(tiny_data):

@@ -45,7 +45,7 @@ def test_mps_never_gets_bf16(cpu_kind):
 
 
 def test_trainer_records_what_auto_chose(cpu_kind, tiny_cfg):
-    from catgan.train.checkpoint import read_meta
+    from catgan.checkpoint import read_meta
     from catgan.train.trainer import CHECKPOINT, read_status, train
     cpu_kind("AVX2", False)
     cfg = tiny_cfg("dcgan", steps=2)

@@ -71,7 +71,7 @@ def test_pgwgan_phases_in_images_and_the_penalty_in_every_log():
 
 
 def test_pgwgan_upsampling_conv_is_nearest_upsampling_then_the_3x3_conv():
-    from catgan.models.pgwgan import EqUpConv
+    from catgan.models.layers import EqUpConv
     conv = EqUpConv(6, 5, 3)
     torch.nn.init.normal_(conv.bias)
     x = torch.randn(2, 6, 7, 7)
@@ -82,7 +82,7 @@ def test_pgwgan_upsampling_conv_is_nearest_upsampling_then_the_3x3_conv():
 
 
 def test_pgwgan_draws_the_same_in_place_without_gradients_and_leaves_the_latents_alone():
-    from catgan.models.pgwgan import pixel_norm
+    from catgan.models.layers import pixel_norm
     fam = get_family("pgwgan")
     G = fam.Generator(**fam.config("cpu", resolution=32, **TINY["pgwgan"]))
     z = torch.randn(3, 128, requires_grad=True)
@@ -254,9 +254,10 @@ def test_sampling_preparation_keeps_images(name):
 
 
 def test_full_resolution_arrives_when_the_schedule_says():
-    from catgan.models.pgwgan import PGWGAN, images_to_full_resolution, levels, per_level
+    from catgan.models.layers import per_level
+    from catgan.models.pgwgan import PGWGAN, images_to_full_resolution, n_levels
     cfg = PGWGAN.config("cpu", resolution=64)
-    phases = [round(k * 1000) for k in per_level(cfg["phase_kimg"], levels(64))]
+    phases = [round(k * 1000) for k in per_level(cfg["phase_kimg"], n_levels(64))]
     n = images_to_full_resolution(cfg)
     last = len(phases) - 1
     level, alpha = schedule(n - 1, phases)
@@ -298,8 +299,9 @@ def test_stylegan2_psi_1_is_no_truncation_and_psi_0_is_the_mean_w():
 def test_stylegan2_modulated_conv_equals_the_fused_per_sample_convolution():
     """The unfused form (scale inputs, one shared conv, scale outputs) is the paper's per-sample modulated
     and demodulated weights w'_ijk = s_i w_ijk / sqrt(sum (s_i w_ijk)^2)."""
-    from catgan.models.stylegan2 import ModConv, SQRT2
-    conv = ModConv(6, 5, 8, resolution=7)
+    from catgan.models.layers import SQRT2
+    from catgan.models.stylegan2 import SynthesisLayer
+    conv = SynthesisLayer(6, 5, 8, resolution=7)
     x, w = torch.randn(3, 6, 7, 7), torch.randn(3, 8)
     with torch.no_grad():
         got = conv(x, w)

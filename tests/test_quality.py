@@ -106,7 +106,7 @@ def test_a_run_folder_from_before_quality_points_still_lists_by_its_checkpoint(t
 
 def test_export_takes_the_best_point_unless_asked_for_the_last(tiny_cfg, tmp_path):
     from catgan.export import export_run
-    from catgan.train.checkpoint import read_meta
+    from catgan.checkpoint import read_meta
     from catgan.train.trainer import Trainer
     cfg = tiny_cfg("dcgan", steps=8, eval_kimg=0.016, eval_n=48)
     Trainer(cfg).run()
@@ -119,7 +119,7 @@ def test_export_takes_the_best_point_unless_asked_for_the_last(tiny_cfg, tmp_pat
 def test_export_takes_a_kept_point_by_its_step_and_names_the_steps_kept(tiny_cfg, tmp_path):
     from catgan.card import write_card
     from catgan.export import export_run
-    from catgan.train.checkpoint import load_checkpoint
+    from catgan.checkpoint import load_checkpoint
     from catgan.train.trainer import Trainer
     cfg = tiny_cfg("dcgan", steps=8, eval_kimg=0.016, eval_n=48, keep_points=True)
     Trainer(cfg).run()
@@ -163,7 +163,7 @@ def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_o
     from catgan.card import write_card
     from catgan.catalogue import lineage
     from catgan.export import export_run
-    from catgan.train.checkpoint import read_meta
+    from catgan.checkpoint import read_meta
     from catgan.train.trainer import Trainer
     shipped = tmp_path / "shipped"
     source = tiny_cfg("dcgan", out="source", steps=4)
@@ -248,7 +248,7 @@ def test_a_run_with_a_best_point_lists_it_and_its_last_checkpoint(tiny_cfg, tmp_
 def test_a_began_run_logs_its_d_reconstruction_of_unseen_stickers_and_training_is_unchanged(tiny_cfg):
     """BEGAN's own convergence measure at every point; measuring it (D briefly in eval mode) leaves the
     weights exactly as a run without points has them."""
-    from catgan.train.checkpoint import load_checkpoint
+    from catgan.checkpoint import load_checkpoint
     from catgan.train.trainer import CHECKPOINT, Trainer
     cfg = tiny_cfg("began", out="with", steps=4, eval_kimg=0.016, eval_n=16)
     Trainer(cfg).run()

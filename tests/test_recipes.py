@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from catgan.models import diffaug, get_family
-from catgan.train.checkpoint import read_meta
+from catgan.checkpoint import read_meta
 from catgan.train.trainer import CHECKPOINT, train
 from conftest import TINY
 

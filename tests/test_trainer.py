@@ -10,7 +10,7 @@ import torch
 
 from catgan import load_generator
 from catgan.models import FAMILIES
-from catgan.train.checkpoint import load_checkpoint, read_meta
+from catgan.checkpoint import load_checkpoint, read_meta
 from catgan.train.trainer import CHECKPOINT, TrainingFailed, read_status, train
 from conftest import ROOT, train_args, wait_for
 
@@ -90,8 +90,8 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_cfg, monkeypa
     fam = FAMILIES["dcgan"]
     real_step = fam.train_step
 
-    def poisoned(self, real, gen, step):
-        m = real_step(self, real, gen, step)
+    def poisoned(self, real, gen, step, labels=None):
+        m = real_step(self, real, gen, step, labels)
         return {**m, "loss_D": float("nan")} if step == 3 else m
     monkeypatch.setattr(fam, "train_step", poisoned)
     cfg = tiny_cfg("dcgan", out="nan", steps=10)
@@ -136,7 +136,7 @@ def test_a_run_started_from_another_models_weights(model, tiny_cfg, tmp_path):
     """--init-from: the weights (G from G_ema where the file keeps no raw G), the step and the family's state
     carry over, the optimisers start fresh, --set changes what leaves the architecture alone."""
     from catgan.export import export_run
-    from catgan.train.checkpoint import CheckpointError
+    from catgan.checkpoint import CheckpointError
     from conftest import TINY
     source = tiny_cfg(model, out="source", steps=4)
     train(source)

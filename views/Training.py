@@ -8,7 +8,6 @@ from catgan.data.dataset import DEFAULT_NAME, load_dataset
 from catgan.data.stickers import extract_zip, prepare_stickers
 from catgan.device import PRECISIONS, choose_precision
 from catgan.models import FAMILIES, diffaug
-from catgan.models.pgwgan import images_to_full_resolution
 from catgan.train.quality import default_eval_kimg
 
 ui.page_config("Training")
@@ -51,11 +50,9 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
     batch = c2.number_input("Batch (0: preset)", 0, 512, 0)
     lr = c3.number_input("Learning rate (0: preset)", 0.0, 0.1, 0.0, format="%.5f")
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0)
-    if family == "pgwgan":
-        cfg = FAMILIES[family].config(preset, resolution=resolution, batch=batch or None)
-        grown = images_to_full_resolution(cfg) / cfg["batch"]
-        st.caption(f"This preset grows from 4 to {resolution} px and draws at full size after "
-                   f"{grown:,.0f} steps; fewer steps stop it at a smaller size.")
+    note = FAMILIES[family].form_note(FAMILIES[family].config(preset, resolution=resolution, batch=batch or None))
+    if note:
+        st.caption(note)
     c1, c2 = st.columns([2, 1])
     name = c1.text_input("Run name", f"{family}-{time.strftime('%m%d-%H%M')}")
     eval_kimg = c2.number_input("Quality point every (k images, 0: off)", 0.0, 10_000.0,
@@ -122,8 +119,9 @@ def monitor():
         st.code(status.get("log_tail", ""), language=None)
     family = catalogue.read_json(run / "config.json").get("model", "")
     if metrics.get("step"):
-        cols = st.columns(len(runlib.CHARTS.get(family, [])) + 1)
-        for col, (title, keys) in zip(cols, runlib.CHARTS.get(family, [])):
+        charts = FAMILIES[family].charts if family in FAMILIES else []
+        cols = st.columns(len(charts) + 1)
+        for col, (title, keys) in zip(cols, charts):
             col.caption(title)
             col.line_chart({k: metrics[k] for k in keys if k in metrics} | {"step": metrics["step"]}, x="step")
         cols[-1].caption("images/s")

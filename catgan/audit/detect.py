@@ -51,6 +51,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from catgan.audit import degrade
 from catgan.device import choose_precision
 from catgan.pixels import from_uint8
 
@@ -110,40 +111,17 @@ class Detector(nn.Module):
         return self.head(self.features(x).mean((2, 3))).squeeze(1)
 
 
-def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int) -> torch.Tensor:
-    """Each image of x (N x C x H x W) blurred by its own sigma (N,), separably, edges replicated."""
-    n, c, h, w = x.shape
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
-    k = torch.exp(-t[None] ** 2 / (2 * sigma[:, None].clamp_min(1e-3) ** 2))
-    k = (k / k.sum(1, keepdim=True)).repeat_interleave(c, 0)               # one kernel per image channel
-    y = F.pad(x.reshape(1, n * c, h, w), (radius,) * 4, mode="replicate")
-    y = F.conv2d(y, k[:, None, None, :], groups=n * c)
-    return F.conv2d(y, k[:, None, :, None], groups=n * c).reshape(n, c, h, w)
-
-
 def nuisance(x: torch.Tensor, gen: torch.Generator, p: Protocol) -> torch.Tensor:
     """Each image blurred by its own sigma in [0, blur_max] px and noised by its own sigma in
     [0, noise_max] / 255 (x is in [-1, 1], where 1/255 of the range is 2/255)."""
     n = len(x)
     if p.jpeg_min < 100:
-        x = random_jpeg(x, gen, p.jpeg_min)
+        x = degrade.jpeg_some(x, gen, p.jpeg_min)
     if p.blur_max > 0:
-        x = gaussian_blur(x, torch.rand(n, generator=gen) * p.blur_max, math.ceil(3 * p.blur_max))
+        x = degrade.blur_each(x, torch.rand(n, generator=gen) * p.blur_max, math.ceil(3 * p.blur_max))
     if p.noise_max > 0:
         x = x + torch.rand(n, 1, 1, 1, generator=gen) * (p.noise_max * 2 / 255) * torch.randn(x.shape, generator=gen)
     return x.clamp(-1, 1)          # as an image would be: noise on white cannot go whiter
-
-
-def random_jpeg(x: torch.Tensor, gen: torch.Generator, lowest: int) -> torch.Tensor:
-    """Half the images through a JPEG round trip at a quality in [lowest, 100)."""
-    from torchvision.io import decode_jpeg, encode_jpeg
-    u8 = x.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
-    pick = torch.rand(len(x), generator=gen) < 0.5
-    quality = torch.randint(lowest, 100, (len(x),), generator=gen)
-    out = x.clone()
-    for i in pick.nonzero()[:, 0].tolist():
-        out[i] = decode_jpeg(encode_jpeg(u8[i], quality=int(quality[i]))).float().div(127.5).sub(1)
-    return out
 
 
 def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol(), bar=None) -> Detector:
@@ -270,7 +248,6 @@ def caught(folds: list[Fold], n: int) -> np.ndarray:
 # The ladder: real images made slightly worse, judged the same way, so a figure reads as "about as
 # detectable as a 1 px blur". Keys are report keys.
 def _ladder_rungs() -> dict:
-    from catgan.audit import degrade
     return {"real": lambda x: x, "blur_0.5px": lambda x: degrade.blur(x, 0.5),
             "blur_1px": lambda x: degrade.blur(x, 1.0),
             "noise_3": lambda x: degrade.noise(x, 3.0), "jpeg_90": lambda x: degrade.jpeg(x, 90)}
@@ -303,13 +280,7 @@ def ladder(images: np.ndarray, p: Protocol = Protocol(), progress: bool = False,
     return out
 
 
-def ladder_position(value: float, rungs: dict) -> str:
-    """Where a detectability sits on its ladder, in words: 'between blur 0.5 px and blur 1 px'."""
-    ordered = sorted((r["detectability"], LADDER_NAMES.get(k, k)) for k, r in rungs.items())
-    below = [name for v, name in ordered if v <= value]
-    above = [name for v, name in ordered if v > value]
-    if not below:
-        return f"below {ordered[0][1]}"
-    if not above:
-        return f"more detectable than {below[-1]}"
-    return f"between {below[-1]} and {above[0]}"
+def on_ladder(value: float, rungs: dict) -> str:
+    """Where a detectability sits on its ladder (rung -> a detectability result), in words."""
+    return degrade.ladder_position(value, {k: r["detectability"] for k, r in rungs.items()}, LADDER_NAMES,
+                                   worse="more detectable than")

@@ -135,7 +135,7 @@ def detect_report(ds: Dataset, images: np.ndarray, png: Path | None = None, prog
     named = tells.name_tells(maps, images[index])
     result.update(ladder={k: v["detectability"] for k, v in ladder.items()},
                   ladder_stderr={k: v["stderr"] for k, v in ladder.items()},
-                  on_ladder=detect.ladder_position(result["detectability"], ladder),
+                  on_ladder=detect.on_ladder(result["detectability"], ladder),
                   most_detectable=[{"seed": EVAL_SEED + int(i), "logit": round(float(fold.fake_scores[w]), 2),
                                     **t, "colour": round(float(c), 3)}
                                    for i, w, t, c in zip(index, worst, named, colour)],
@@ -237,16 +237,3 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
     report["seconds"] = round(time.time() - t0, 1)
     atomic_write_json(target, report)
     return report
-
-
-def ladder_position(fd: float, ladder: dict) -> str:
-    """Where an FD sits on its space's ladder, in words: 'between blur 1 and blur 2'."""
-    rungs = sorted(((v, k) for k, v in ladder.items()), key=lambda r: r[0])
-    names = {"real": "real", "noise_3": "noise 3/255", "blur_1": "blur 1 px", "blur_2": "blur 2 px"}
-    below = [names.get(k, k) for v, k in rungs if v <= fd]
-    above = [names.get(k, k) for v, k in rungs if v > fd]
-    if not below:
-        return f"below the real floor ({names.get(rungs[0][1])})"
-    if not above:
-        return f"worse than {below[-1]} (x{fd / max(rungs[-1][0], 1e-12):.1f})"
-    return f"between {below[-1]} and {above[0]}"

@@ -6,7 +6,7 @@ they always show the same numbers with the same names.
 from __future__ import annotations
 
 from catgan.audit import detect
-from catgan.audit.evaluate import ladder_position
+from catgan.audit.degrade import ladder_position
 from catgan.audit.quiz import detection
 
 SPACE_COLUMNS = ("fd", "kid", "precision", "recall", "density", "coverage")
@@ -27,7 +27,7 @@ def row(name: str, report: dict) -> dict:
         for c in SPACE_COLUMNS:
             out[f"{key} {c}"] = s.get(c)
         if key == main:
-            out["on the ladder"] = ladder_position(s["fd"], s["ladder"]) if "ladder" in s else None
+            out["on the ladder"] = ladder_position(s["fd"], s["ladder"], ratio=True) if "ladder" in s else None
     det = report.get("detect", {})
     out["detectability"] = det.get("detectability")
     out["detectability ±"] = det.get("stderr")

@@ -140,21 +140,6 @@ def render_training_set(n: int, seed: int = TRAIN_SEED, progress: bool = True):
     return images, labels, (jitter - (lo + hi) / 2) / ((hi - lo) / 2)       # jitter scaled to [-1, 1]
 
 
-def degrade_batch(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A degraded copy: each quarter of the batch gets noise, blur, JPEG, or all three, at random strengths."""
-    out = np.array(images)
-    for q, part in enumerate(np.array_split(np.arange(len(images)), 4)):
-        x = out[part]
-        if q in (1, 3):
-            x = degrade.blur(x, rng.uniform(0.3, 0.9))
-        if q in (2, 3):
-            x = degrade.jpeg(x, int(rng.integers(70, 101)))
-        if q in (0, 3):
-            x = degrade.noise(x, rng.uniform(0.5, 6.0), seed=int(rng.integers(2 ** 31)))
-        out[part] = x
-    return out
-
-
 def train_space(out: str | Path = WEIGHTS, n: int = 24_000, epochs: int = 4, batch: int = 128, lr: float = 2e-3,
                 invariance: float = 1.0, seed: int = 0, progress: bool = True) -> dict:
     """Train the sticker space from scratch; deterministic for a seed on one machine kind (fp32)."""
@@ -172,7 +157,7 @@ def train_space(out: str | Path = WEIGHTS, n: int = 24_000, epochs: int = 4, bat
             order = rng.permutation(n)
         idx = order[(step % (n // batch)) * batch:][:batch]
         clean = images[idx]
-        x = torch.cat([_to_input(clean), _to_input(degrade_batch(clean, rng))])
+        x = torch.cat([_to_input(clean), _to_input(degrade.random_mix(clean, rng))])
         y, j = torch.from_numpy(labels[idx]).repeat(2, 1), torch.from_numpy(jitter[idx]).repeat(2, 1)
         emb, out_ = net(x)
         logits, jit = _split_heads(out_)

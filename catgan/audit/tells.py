@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from catgan.audit.detect import Detector, gaussian_blur
+from catgan.audit.degrade import blur_each
+from catgan.audit.detect import Detector
 from catgan.pixels import from_uint8
 
 PARTS = ("outline", "inside the body", "background")
@@ -27,7 +28,7 @@ def heat(net: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     g = x.grad.detach()
     grey = g.mean(1, keepdim=True)
     colour = ((g - grey) ** 2).sum((1, 2, 3)) / (g ** 2).sum((1, 2, 3)).clamp_min(1e-20)
-    m = gaussian_blur(g.abs().sum(1, keepdim=True), torch.full((len(g),), 1.0), 3)[:, 0]
+    m = blur_each(g.abs().sum(1, keepdim=True), torch.full((len(g),), 1.0), 3)[:, 0]
     m = m / m.sum((1, 2), keepdim=True).clamp_min(1e-20)
     return m.numpy(), colour.numpy()
 

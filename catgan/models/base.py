@@ -8,14 +8,19 @@ import torch
 import torch.nn as nn
 
 from catgan.models import diffaug
+from catgan.models.layers import add_label_layers
 
 
 class Family:
     """A GAN family: its nets (G, D and maybe an EMA G), optimisers, and one training step.
 
     Subclasses set `name`, `presets`, `Generator`, `Discriminator`, and implement
-    `train_step(real, gen, step) -> dict of floats` and `realism(D, images)`. Every image D sees in
+    `train_step(real, gen, step, labels) -> dict of floats` and `realism(D, images)`. Every image D sees in
     training goes through `augment` (DiffAugment, config key `diffaug`; off when empty).
+
+    A conditional run (config `label_dim` > 0, `labels`: the catgan.labels space) gives its nets a label
+    vector c beside z and beside the image; `labels` in a step are the real images' labels, and its fakes
+    take those of random training images (`fake_labels`), so the generated mix follows the data's.
     """
     name = ""
     presets: dict = {}
@@ -23,6 +28,15 @@ class Family:
     reconstruct = None            # a D that reconstructs images (BEGAN's autoencoder) offers it as a method
     last_r1 = 0.0                 # the latest lazy R1 value, reported in every step's metrics
     EMA_RAMPUP = 0.05             # early on, the half-life is at most 5% of the images seen (StyleGAN2-ADA)
+    label_table: torch.Tensor | None = None    # the training images' label vectors (a conditional run's)
+    # what the family logs, as the Training page, Compare runs and the card show it:
+    charts: list[tuple[str, list[str]]] = []   # (title, logged keys) per chart
+    curve_keys: list[str] = []                 # the card's training curve (averaged per stretch)
+
+    @classmethod
+    def form_note(cls, cfg: dict) -> str | None:
+        """A line for the Training page's form about this config (the growing GAN: when it is full size)."""
+        return None
 
     def __init__(self, cfg: dict, device="cpu", ddp: bool = False, bf16: bool = False):
         self.cfg, self.device, self.ddp, self.bf16 = dict(cfg), torch.device(device), ddp, bf16
@@ -47,6 +61,18 @@ class Family:
         if self.cfg.get("ema_kimg"):
             nets["G_ema"] = copy.deepcopy(nets["G"]).requires_grad_(False)
         return nets
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.cfg.get("label_dim"))
+
+    def fake_labels(self, n: int, gen: torch.Generator) -> torch.Tensor | None:
+        """Labels for n fakes: those of n random training images (None for an unconditional run)."""
+        if not self.conditional:
+            return None
+        if self.label_table is None:
+            raise ValueError("a conditional run needs its training images' labels (Family.label_table)")
+        return self.label_table[torch.randint(len(self.label_table), (n,), generator=gen)].to(self.device)
 
     @property
     def sample_net(self) -> str:
@@ -101,17 +127,18 @@ class Family:
         """What D sees of a batch: DiffAugment's random shift and recolour, or the batch itself when off."""
         return diffaug.augment(x, self.policy, gen) if self.policy else x
 
-    def d_logits(self, net: nn.Module, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """A logit-scoring D's view of a batch (augmented), in fp32."""
-        return net(self.augment(x, gen)).float()
+    def d_logits(self, net: nn.Module, x: torch.Tensor, gen: torch.Generator, c=None) -> torch.Tensor:
+        """A logit-scoring D's view of a batch (augmented; with its labels where conditional), in fp32."""
+        x = self.augment(x, gen)
+        return (net(x) if c is None else net(x, c)).float()
 
-    def update_d(self, loss: torch.Tensor, real: torch.Tensor, gen: torch.Generator, step: int) -> None:
+    def update_d(self, loss: torch.Tensor, real: torch.Tensor, gen: torch.Generator, step: int, c=None) -> None:
         """D's optimiser step on `loss`, the lazy R1 penalty's gradient added every `r1_every` steps where the
         config sets `r1_gamma` (its value kept in last_r1 for the logs)."""
         self.opt["D"].zero_grad(set_to_none=True)
         loss.backward()
         if self.cfg.get("r1_gamma") and step % self.cfg["r1_every"] == 0:
-            self.last_r1 = self.lazy_r1(real, gen)
+            self.last_r1 = self.lazy_r1(real, gen, c)
         self.opt["D"].step()
 
     def update_g(self, loss: torch.Tensor) -> None:
@@ -119,14 +146,14 @@ class Family:
         loss.backward()
         self.opt["G"].step()
 
-    def lazy_r1(self, real: torch.Tensor, gen: torch.Generator) -> float:
+    def lazy_r1(self, real: torch.Tensor, gen: torch.Generator, c=None) -> float:
         """Adds the R1 penalty's gradient, gamma/2 * |grad D(x)|^2 on reals, to D's, its weight multiplied by
         the interval `r1_every` it is computed at (lazy regularisation, StyleGAN2); returns the mean
         squared gradient norm. A double backward, so it goes around DDP's wrapper (whose reducer expects
         one backward per forward) and averages its own gradients over the processes."""
         x = real.detach().requires_grad_(True)
         with self.autocast():
-            d = self.d_logits(self.D, x, gen)
+            d = self.d_logits(self.D, x, gen, c)
         (grad,) = torch.autograd.grad(d.sum(), x, create_graph=True)
         norm2 = grad.float().square().sum(dim=(1, 2, 3)).mean()
         params = [p for p in self.D.parameters() if p.requires_grad]
@@ -159,14 +186,18 @@ class Family:
 
     def fit_weights(self, name: str, state: dict) -> dict:
         """A trained net's weights for this run's net `name` (--init-from); a family whose nets can grow
-        (the growing WGAN widens) adapts them here. By default they are used as they are."""
+        (the growing WGAN widens) adapts them here. A conditional run from an unconditional parent keeps
+        the parent's weights and adds its label layers fresh (`layers.add_label_layers`): their strength
+        ramps up from 0, so at first the nets draw and judge as the parent's did."""
+        if self.conditional:
+            return add_label_layers(self.nets[name], state)
         return state
 
     def sample_kwargs(self) -> dict:
         """Arguments the sampling net needs besides z (e.g. the growing GAN's level and alpha)."""
         return {}
 
-    def train_step(self, real: torch.Tensor, gen: torch.Generator, step: int) -> dict:
+    def train_step(self, real: torch.Tensor, gen: torch.Generator, step: int, labels=None) -> dict:
         raise NotImplementedError
 
     @staticmethod

@@ -17,13 +17,12 @@ of training. It needs D's code as wide as z (hidden == latent_dim).
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from catgan.models.base import Family
+from catgan.models.layers import LabelEmbedding, levels, per_level
 
 PRESETS = {
     # Channels halve per stage towards the image: the seed's order (32 at 8x8 ... 256 at 64x64)
@@ -91,32 +90,27 @@ def fade_residuals(net: nn.Module, step: int, vanish_steps: int) -> None:
 
 
 def _stages(resolution):
-    n = int(math.log2(resolution // BASE)) + 1
-    if BASE * 2 ** (n - 1) != resolution or n < 2:
-        raise ValueError(f"BEGAN resolution must be a power of two >= 16, got {resolution}")
-    return n
-
-
-def _channels(channels, n):
-    """Channels per stage, 8x8 first; a single number means the same at every stage."""
-    channels = [channels] if isinstance(channels, int) else list(channels)
-    return [channels[min(i, len(channels) - 1)] for i in range(n)]
+    """Resolutions from 8x8 up to the image's (4 for 64 px)."""
+    return levels(resolution, lowest=BASE) + 1
 
 
 class Decoder(nn.Module):
-    """latent -> image; G, and the second half of D."""
+    """latent (and, conditioned, the label's embedding beside it) -> image; G, and the second half of D."""
 
-    def __init__(self, resolution, latent_dim, channels, repeats, out_act, norm="batch", act="lrelu"):
+    def __init__(self, resolution, latent_dim, channels, repeats, out_act, norm="batch", act="lrelu", label_dim=0):
         super().__init__()
         n = _stages(resolution)
-        ch = _channels(channels, n)
-        self.fc = nn.Linear(latent_dim, ch[0] * BASE * BASE)
+        ch = per_level(channels, n)
+        self.embed = LabelEmbedding(label_dim, latent_dim) if label_dim else None
+        self.fc = nn.Linear(latent_dim * (2 if label_dim else 1), ch[0] * BASE * BASE)
         self.stages = nn.ModuleList(VanishingResidual(ch[max(i - 1, 0)], ch[i], repeats, norm, act)
                                     for i in range(n))
         self.to_rgb = nn.Conv2d(ch[-1], 3, 3, 1, 1)
         self.out_act = out_act
 
-    def forward(self, z):
+    def forward(self, z, c=None):
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(c)], dim=1)
         x = self.fc(z).view(z.shape[0], -1, BASE, BASE)
         for i, stage in enumerate(self.stages):
             if i > 0:
@@ -128,45 +122,54 @@ class Decoder(nn.Module):
 
 class Generator(Decoder):
     def __init__(self, resolution=64, latent_dim=100, g_channels=(128, 64, 32, 16), repeats=2, norm="batch",
-                 act="lrelu", **_):
-        super().__init__(resolution, latent_dim, g_channels, repeats, out_act=True, norm=norm, act=act)
+                 act="lrelu", label_dim=0, **_):
+        super().__init__(resolution, latent_dim, g_channels, repeats, out_act=True, norm=norm, act=act,
+                         label_dim=label_dim)
 
 
 class Discriminator(nn.Module):
-    """Autoencoder: image -> `hidden` code -> image. `d_channels` per stage, 8x8 first, as for G."""
+    """Autoencoder: image -> `hidden` code -> image. `d_channels` per stage, 8x8 first, as for G.
+    Conditioned, the label reaches both halves: its embedding is added to the code the encoder gives, and
+    the decoder takes another beside the code, so D reconstructs a cat as the kind it was asked to be."""
 
     def __init__(self, resolution=64, d_channels=32, hidden=64, repeats=2, norm="batch", act="lrelu",
-                 d_norm=None, **_):
+                 d_norm=None, label_dim=0, **_):
         super().__init__()
         norm = d_norm or norm                        # D's own normalisation, when set, else G's
         n = _stages(resolution)
-        ch = _channels(d_channels, n)[::-1]          # the encoder walks from the image down to 8x8
+        ch = per_level(d_channels, n)[::-1]          # the encoder walks from the image down to 8x8
         self.from_rgb = nn.Sequential(nn.Conv2d(3, ch[0], 3, 1, 1), _act(act))
         self.enc = nn.ModuleList(VanishingResidual(ch[max(i - 1, 0)], ch[i], repeats, norm, act) for i in range(n))
         self.fc = nn.Linear(ch[-1] * BASE * BASE, hidden)
-        self.dec = Decoder(resolution, hidden, d_channels, repeats, out_act=False, norm=norm, act=act)
+        self.code_label = LabelEmbedding(label_dim, hidden) if label_dim else None
+        self.dec = Decoder(resolution, hidden, d_channels, repeats, out_act=False, norm=norm, act=act,
+                           label_dim=label_dim)
 
-    def encode(self, x):
+    def encode(self, x, c=None):
         h = self.from_rgb(x)
         for i, stage in enumerate(self.enc):
             h = stage(h)
             if i < len(self.enc) - 1:
                 h = F.avg_pool2d(h, 2)
-        return self.fc(h.flatten(1))
+        code = self.fc(h.flatten(1))
+        return code if self.code_label is None else code + self.code_label(c)
 
-    def forward(self, x):
-        return self.dec(self.encode(x))
+    def forward(self, x, c=None):
+        return self.dec(self.encode(x, c), c)
 
 
-def recon_error(D, x):
+def recon_error(D, x, c=None):
     """Per-image L1 reconstruction error: BEGAN's L(v)."""
-    return (D(x).float() - x.float()).abs().mean(dim=(1, 2, 3))
+    return ((D(x) if c is None else D(x, c)).float() - x.float()).abs().mean(dim=(1, 2, 3))
 
 
 class BEGAN(Family):
     name = "began"
     judge = "Highest autoencoder reconstruction error."
     presets = PRESETS
+    charts = [("Reconstruction losses", ["L_real", "L_fake"]), ("Balance k_t", ["k_t"]),
+              ("Convergence M_global", ["M_global"])]
+    curve_keys = ["k_t", "M_global", "L_real", "L_fake", "lr_G"]
     Generator, Discriminator = Generator, Discriminator
 
     def __init__(self, cfg, *a, **kw):
@@ -188,24 +191,25 @@ class BEGAN(Family):
             for group in opt.param_groups:
                 group["lr"] = max(self.cfg["lr_floor"], self.base_lr(which) * halved)
 
-    def train_step(self, real, gen, step):
+    def train_step(self, real, gen, step, labels=None):
         z = torch.randn(real.shape[0], self.cfg["latent_dim"], generator=gen).to(self.device)
+        c = self.fake_labels(real.shape[0], gen)
         with self.autocast():
-            fake = self.G_train(z)
-            l_real = recon_error(self.D_train, self.augment(real, gen)).mean()
+            fake = self.G_train(z) if c is None else self.G_train(z, c)
+            l_real = recon_error(self.D_train, self.augment(real, gen), labels).mean()
             seen = self.augment(fake.detach(), gen)
             if self.cfg["cs_alpha"]:
-                code = self.D.encode(seen)            # one encoder pass serves both terms
-                l_fake = (self.D.dec(code).float() - seen.float()).abs().mean()
+                code = self.D.encode(seen, c)            # one encoder pass serves both terms
+                l_fake = (self.D.dec(code, c).float() - seen.float()).abs().mean()
                 cs = (code.float() - z).abs().mean()
             else:
-                l_fake, cs = recon_error(self.D_train, seen).mean(), None
+                l_fake, cs = recon_error(self.D_train, seen, c).mean(), None
             loss_d = l_real - self.k * l_fake + (self.cfg["cs_alpha"] * cs if cs is not None else 0.0)
         self.opt["D"].zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt["D"].step()
         with self.frozen(self.D), self.autocast():
-            loss_g = recon_error(self.D, self.augment(fake, gen)).mean()
+            loss_g = recon_error(self.D, self.augment(fake, gen), c).mean()
         self.update_g(loss_g)
         lr_, lf = l_real.item(), l_fake.item()
         balance = self.cfg["gamma"] * lr_ - lf

@@ -18,14 +18,13 @@ shipped model's card):
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as with_spectral_norm
 
 from catgan.models.base import Family
+from catgan.models.layers import LabelEmbedding, Projection, levels
 
 CLASSIC = dict(g_arch="transposed", loss="bce", spectral_norm=False, lr_d=None, ema_kimg=0, diffaug="",
                g_top=0, r1_gamma=0.0, r1_every=16, lr_halve_kimg=())
@@ -38,13 +37,6 @@ PRESETS = {
     "classic": dict(CLASSIC, latent_dim=100, ngf=32, ndf=32, batch=64, lr=2e-4, betas=(0.5, 0.999)),
     "paper": dict(CLASSIC, latent_dim=100, ngf=64, ndf=64, batch=128, lr=2e-4, betas=(0.5, 0.999)),
 }
-
-
-def _n_up(resolution: int) -> int:
-    n = int(math.log2(resolution)) - 2
-    if resolution != 4 * 2 ** n or n < 1:
-        raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
-    return n
 
 
 def _init(m):
@@ -64,11 +56,12 @@ def _up(cin, cout, arch):
 
 
 class Generator(nn.Module):
-    def __init__(self, resolution=64, latent_dim=100, ngf=32, g_arch="transposed", g_top=0, **_):
+    def __init__(self, resolution=64, latent_dim=100, ngf=32, g_arch="transposed", g_top=0, label_dim=0, **_):
         super().__init__()
-        n = _n_up(resolution)
+        n = levels(resolution)
         ch = ngf * 2 ** (n - 1)
-        layers = [nn.ConvTranspose2d(latent_dim, ch, 4, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
+        cin = latent_dim * (2 if label_dim else 1)          # conditional: the label's embedding beside z
+        layers = [nn.ConvTranspose2d(cin, ch, 4, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
         for _ in range(n - 1):
             layers += [*_up(ch, ch // 2, g_arch), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2
@@ -79,15 +72,18 @@ class Generator(nn.Module):
             layers += [*_up(ch, 3, g_arch), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
+        self.embed = LabelEmbedding(label_dim, latent_dim) if label_dim else None
 
-    def forward(self, z):
+    def forward(self, z, c=None):
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(c)], dim=1)
         return self.net(z[:, :, None, None])
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution=64, ndf=32, spectral_norm=False, **_):
+    def __init__(self, resolution=64, ndf=32, spectral_norm=False, label_dim=0, **_):
         super().__init__()
-        n = _n_up(resolution)
+        n = levels(resolution)
         sn = with_spectral_norm if spectral_norm else (lambda m: m)
         layers, ch = [sn(nn.Conv2d(3, ndf, 4, 2, 1, bias=False)), nn.LeakyReLU(0.2, True)], ndf
         for _ in range(n - 1):
@@ -97,15 +93,21 @@ class Discriminator(nn.Module):
         layers += [sn(nn.Conv2d(ch, 1, 4, 1, 0, bias=False))]
         self.net = nn.Sequential(*layers)
         self.apply(_init)
+        self.project = Projection(label_dim, ch) if label_dim else None     # on the summed 4x4 features
 
-    def forward(self, x):
-        return self.net(x).flatten()          # logits
+    def forward(self, x, c=None):
+        if self.project is None:
+            return self.net(x).flatten()          # logits
+        h = self.net[:-1](x)
+        return self.net[-1](h).flatten() + self.project(h.sum(dim=(2, 3)), c)
 
 
 class DCGAN(Family):
     name = "dcgan"
     judge = "Lowest D(G(z))."
     presets = PRESETS
+    charts = [("D outputs", ["D_x", "D_G_z"]), ("Losses", ["loss_D", "loss_G"])]
+    curve_keys = ["loss_D", "loss_G", "D_x", "D_G_z"]
     Generator, Discriminator = Generator, Discriminator
 
     def __init__(self, cfg, *a, **kw):
@@ -121,21 +123,23 @@ class DCGAN(Family):
             for group in opt.param_groups:
                 group["lr"] = self.base_lr(which) * halved
 
-    def train_step(self, real, gen, step):
+    def train_step(self, real, gen, step, labels=None):
         n = real.shape[0]
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
+        c = self.fake_labels(n, gen)
         hinge = self.cfg["loss"] == "hinge"
         with self.autocast():
-            fake = self.G_train(z)
-            d_real, d_fake = self.d_logits(self.D_train, real, gen), self.d_logits(self.D_train, fake.detach(), gen)
+            fake = self.G_train(z) if c is None else self.G_train(z, c)
+            d_real = self.d_logits(self.D_train, real, gen, labels)
+            d_fake = self.d_logits(self.D_train, fake.detach(), gen, c)
             if hinge:
                 loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
             else:
                 loss_d = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
                           + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
-        self.update_d(loss_d, real, gen, step)
+        self.update_d(loss_d, real, gen, step, labels)
         with self.frozen(self.D), self.autocast():
-            d_gen = self.d_logits(self.D, fake, gen)
+            d_gen = self.d_logits(self.D, fake, gen, c)
             loss_g = -d_gen.mean() if hinge else F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen))
         self.update_g(loss_g)
         out = {"loss_D": loss_d.item(), "loss_G": loss_g.item(),

@@ -13,6 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from catgan.models.base import Family
+from catgan.models.layers import (EqConv, EqLinear, EqUpConv, LabelEmbedding, Projection, levels, lrelu,
+                                  minibatch_stddev, per_level, pixel_norm)
 
 PRESETS = {
     # Per-level lists run from 4x4 up (a short list repeats its last entry).
@@ -34,87 +36,9 @@ PRESETS = {
 }
 
 
-class EqConv(nn.Module):
-    """Conv with equalised learning rate: N(0,1) weights scaled by gain/sqrt(fan_in) at run time."""
-
-    def __init__(self, cin, cout, k, gain=math.sqrt(2)):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
-        self.bias = nn.Parameter(torch.zeros(cout))
-        self.scale, self.pad = gain / math.sqrt(cin * k * k), k // 2
-
-    def forward(self, x):
-        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.pad)
-
-    def as_plain(self) -> nn.Module:
-        """The same layer with its scale baked in, for sampling and export."""
-        return _plain(nn.Conv2d(self.weight.shape[1], self.weight.shape[0], self.weight.shape[2], padding=self.pad),
-                      self.weight * self.scale, self.bias)
-
-
-class EqUpConv(EqConv):
-    """Nearest 2x upsampling, then a 3x3 EqConv, computed as one transposed conv: the same images from
-    the same weights at under half the FLOPs (the conv runs at the low resolution)."""
-
-    def kernel(self):
-        """Each output pixel sees two input rows (and columns) through sums of the 3x3 taps: kernel rows
-        w0, w0+w1, w1+w2, w2, flipped because a transposed conv scatters where a conv gathers."""
-        w = F.pad(self.weight * self.scale, (1, 1, 1, 1))
-        w = w[:, :, 1:, 1:] + w[:, :, :-1, 1:] + w[:, :, 1:, :-1] + w[:, :, :-1, :-1]
-        return w.flip(2, 3).transpose(0, 1)
-
-    def forward(self, x):
-        return F.conv_transpose2d(x, self.kernel(), self.bias, stride=2, padding=1)
-
-    def as_plain(self) -> nn.Module:
-        return _plain(nn.ConvTranspose2d(self.weight.shape[1], self.weight.shape[0], 4, stride=2, padding=1),
-                      self.kernel(), self.bias)
-
-
-class EqLinear(nn.Module):
-    def __init__(self, cin, cout, gain=math.sqrt(2)):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(cout, cin))
-        self.bias = nn.Parameter(torch.zeros(cout))
-        self.scale = gain / math.sqrt(cin)
-
-    def forward(self, x):
-        return F.linear(x, self.weight * self.scale, self.bias)
-
-    def as_plain(self) -> nn.Module:
-        return _plain(nn.Linear(self.weight.shape[1], self.weight.shape[0]), self.weight * self.scale, self.bias)
-
-
-def _plain(layer: nn.Module, weight: torch.Tensor, bias: torch.Tensor) -> nn.Module:
-    with torch.no_grad():
-        layer.weight.copy_(weight)
-        layer.bias.copy_(bias)
-    return layer.to(weight.device)
-
-
-def pixel_norm(x, inplace=False):
-    """Each pixel's feature vector divided by its RMS. The norm avoids a squared copy of x, and in place
-    (where no gradient is needed: sampling) x is read and written once: at 64 px these passes over memory
-    were about a fifth of a grid's time."""
-    scale = (torch.linalg.vector_norm(x, dim=1, keepdim=True).square() / x.shape[1] + 1e-8).rsqrt()
-    return x.mul_(scale) if inplace else x * scale
-
-
-def lrelu(x, inplace=False):
-    return F.leaky_relu_(x, 0.2) if inplace else F.leaky_relu(x, 0.2)
-
-
-def levels(resolution):
-    n = int(math.log2(resolution)) - 1          # 4x4 is level 0
-    if 2 ** (n + 1) != resolution or n < 1:
-        raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
-    return n
-
-
-def per_level(values, n):
-    """A value per level, 4x4 first: a single value for all, or a list whose last entry repeats."""
-    values = [values] if isinstance(values, (int, float)) else list(values)
-    return [values[min(i, len(values) - 1)] for i in range(n)]
+def n_levels(resolution: int) -> int:
+    """How many resolutions the nets grow through, 4x4 (level 0) to `resolution` (5 for 64 px)."""
+    return levels(resolution) + 1
 
 
 def schedule(images, phases):
@@ -135,30 +59,34 @@ def schedule(images, phases):
 
 def images_to_full_resolution(cfg: dict) -> int:
     """Images (per process) until the last level has faded in: when the model draws at full size."""
-    phases = per_level(cfg["phase_kimg"], levels(cfg["resolution"]))
+    phases = per_level(cfg["phase_kimg"], n_levels(cfg["resolution"]))
     return round(1000 * (phases[0] + 2 * sum(phases[1:-1]) + phases[-1]))
 
 
 class Generator(nn.Module):
-    def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 64, 32, 16), **_):
+    def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 64, 32, 16), label_dim=0, **_):
         super().__init__()
-        n = levels(resolution)
+        n = n_levels(resolution)
         ch = per_level(channels, n)
-        self.fc = EqLinear(latent_dim, ch[0] * 16, gain=math.sqrt(2) / 4)
+        self.embed = LabelEmbedding(label_dim, latent_dim) if label_dim else None   # beside the normalised z
+        self.fc = EqLinear(latent_dim * (2 if label_dim else 1), ch[0] * 16, gain=math.sqrt(2) / 4)
         self.conv0 = EqConv(ch[0], ch[0], 3)
         self.blocks = nn.ModuleList(nn.ModuleList([EqUpConv(ch[i - 1], ch[i], 3), EqConv(ch[i], ch[i], 3)])
                                     for i in range(1, n))       # each block doubles the size in its first conv
         self.to_rgb = nn.ModuleList(EqConv(c, 3, 1, gain=1.0) for c in ch)
         self.n_levels = n
 
-    def forward(self, z, level=None, alpha=1.0):
+    def forward(self, z, c=None, level=None, alpha=1.0):
         level = self.n_levels - 1 if level is None else level
         inplace = not torch.is_grad_enabled()      # each layer's output is new, so it may be overwritten
 
         def act(x):
             return pixel_norm(lrelu(x, inplace), inplace)
 
-        x = act(self.fc(pixel_norm(z)).view(z.shape[0], -1, 4, 4))
+        x = pixel_norm(z)
+        if self.embed is not None:
+            x = torch.cat([x, self.embed(c)], dim=1)
+        x = act(self.fc(x).view(z.shape[0], -1, 4, 4))
         x = act(self.conv0(x))
         prev = x
         for block in self.blocks[:level]:
@@ -172,25 +100,13 @@ class Generator(nn.Module):
         return rgb
 
 
-def minibatch_stddev(x, group):
-    """Append the mean std over groups of `group` consecutive samples as one feature map."""
-    n, c, h, w = x.shape
-    g = min(group, n)
-    if n % g:
-        g = 1
-    y = x.float().view(-1, g, c, h, w)
-    y = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))      # one value per group
-    y = y.to(x.dtype).repeat_interleave(g).view(n, 1, 1, 1).expand(n, 1, h, w)
-    return torch.cat([x, y], 1)
-
-
 class Discriminator(nn.Module):
     """The critic; `d_channels`, when set, are its own channels per level (else G's), e.g. wider at 64 px,
     where fur and faces are judged."""
 
-    def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), group=4, d_channels=None, **_):
+    def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), group=4, d_channels=None, label_dim=0, **_):
         super().__init__()
-        n = levels(resolution)
+        n = n_levels(resolution)
         ch = per_level(d_channels or channels, n)
         self.from_rgb = nn.ModuleList(EqConv(3, c, 1) for c in ch)
         self.blocks = nn.ModuleList(nn.ModuleList([EqConv(ch[i], ch[i], 3), EqConv(ch[i], ch[i - 1], 3)])
@@ -198,9 +114,10 @@ class Discriminator(nn.Module):
         self.final_conv = EqConv(ch[0] + 1, ch[0], 3)
         self.final_fc = EqLinear(ch[0] * 16, ch[0])
         self.out = EqLinear(ch[0], 1, gain=1.0)
+        self.project = Projection(label_dim, ch[0]) if label_dim else None
         self.n_levels, self.group = n, group
 
-    def forward(self, x, level=None, alpha=1.0):
+    def forward(self, x, c=None, level=None, alpha=1.0):
         level = self.n_levels - 1 if level is None else level
         h = lrelu(self.from_rgb[level](x))
         for i in range(level, 0, -1):
@@ -212,13 +129,21 @@ class Discriminator(nn.Module):
                 h = torch.lerp(low, h, alpha)
         h = lrelu(self.final_conv(minibatch_stddev(h, self.group)))
         h = lrelu(self.final_fc(h.flatten(1)))
-        return self.out(h).flatten()
+        return self.out(h).flatten() if self.project is None else self.out(h).flatten() + self.project(h, c)
 
 
 class PGWGAN(Family):
     name = "pgwgan"
     judge = "Lowest critic score."
     presets = PRESETS
+    charts = [("Critic", ["critic_loss", "wasserstein"]), ("Gradient penalty", ["gp"]), ("Resolution", ["resolution"])]
+    curve_keys = ["resolution", "wasserstein", "gp", "drift"]
+
+    @classmethod
+    def form_note(cls, cfg):
+        grown = images_to_full_resolution(cfg) / cfg["batch"]
+        return (f"This preset grows from 4 to {cfg['resolution']} px and draws at full size after "
+                f"{grown:,.0f} steps; fewer steps stop it at a smaller size.")
     Generator, Discriminator = Generator, Discriminator
 
     def __init__(self, *a, **kw):
@@ -250,13 +175,16 @@ class PGWGAN(Family):
             x = torch.lerp(low, x, self.alpha)
         return x
 
-    def train_step(self, real, gen, step):
+    def train_step(self, real, gen, step, labels=None):
         n, kw = real.shape[0], self.sample_kwargs()
         real = self._reals(real)
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
         eps = torch.rand(n, 1, 1, 1, generator=gen).to(self.device)
+        c = self.fake_labels(n, gen)
+        # the critic's labels: the reals' and the fakes' side by side; the penalty's blends take the reals'
+        both = None if c is None else torch.cat([labels, c])
         with torch.no_grad(), self.autocast():
-            fake = self.G(z, **kw)
+            fake = self.G(z, c, **kw)
         # Lazy penalty (every `gp_every` steps, weight scaled up to match): the double backward
         # through the critic costs ~3x a plain step on a CPU. gp_every=1 is the paper's recipe.
         every = self.gp_every[self.level]
@@ -265,13 +193,13 @@ class PGWGAN(Family):
         # One critic pass over real | fake (groups for minibatch stddev never straddle them); the blend
         # has its own, since in one with them the penalty's double backward would run over all three.
         with self.autocast():
-            out = self.D_train(torch.cat([real, fake]), **kw).float()
+            out = self.D_train(torch.cat([real, fake]), both, **kw).float()
         d_real, d_fake = out[:n], out[n:]
         gp = torch.zeros((), device=self.device)
         if penalise:
             x_hat = torch.lerp(real, fake, eps).requires_grad_(True)
             with self.autocast():
-                score = self.D_train(x_hat, **kw).float()
+                score = self.D_train(x_hat, labels, **kw).float()
             grad, = torch.autograd.grad(score.sum(), x_hat, create_graph=True)
             grad_norm = (grad.float().pow(2).sum(dim=(1, 2, 3)) + 1e-12).sqrt()
             gp = (grad_norm - 1).pow(2).mean()
@@ -284,7 +212,7 @@ class PGWGAN(Family):
 
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
         with self.frozen(self.D), self.autocast():
-            loss_g = -self.D(self.augment(self.G_train(z, **kw), gen), **kw).float().mean()
+            loss_g = -self.D(self.augment(self.G_train(z, c, **kw), gen), c, **kw).float().mean()
         self.update_g(loss_g)
         m = {"critic_loss": loss_d.item(), "wasserstein": wdist.item(), "drift": drift.item(),
              "loss_G": loss_g.item(), "resolution": 4 * 2 ** self.level, "alpha": self.alpha}
@@ -307,6 +235,7 @@ class PGWGAN(Family):
         which passes the new filters a gradient. Equalised lr divides a weight by sqrt(fan_in), so D's
         old weights are scaled up to match; G's need not be, as the pixel norm before each of its convs
         scales the old channels up by the same factor (the new ones being 0)."""
+        state = super().fit_weights(name, state)         # a conditional run's label layers first
         fresh = self.nets[name].state_dict()
         if all(k not in state or state[k].shape == v.shape for k, v in fresh.items()):
             return state

@@ -40,7 +40,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from catgan.models.base import Family
-from catgan.models.pgwgan import EqConv, EqLinear, minibatch_stddev
+from catgan.models.layers import (SQRT2, EqConv, EqLinear, LabelEmbedding, Projection, levels, lrelu,
+                                  minibatch_stddev, normalize_2nd_moment)
 
 PRESETS = {
     # Widths per resolution, 4 px first. A step costs 3.7x the DCGAN `cpu` preset's per image (Intel Xeon, one
@@ -50,20 +51,11 @@ PRESETS = {
                 betas=(0.0, 0.99), r1_gamma=0.0256, r1_every=16, style_mixing=0.9, mbstd_group=4, ema_kimg=10,
                 diffaug=""),
 }
-SQRT2 = math.sqrt(2)
-
-
-def _levels(resolution: int) -> int:
-    """How many resolutions above 4x4: 4 for 64 px."""
-    n = int(math.log2(resolution)) - 2 if resolution >= 8 else 0
-    if n < 1 or 4 * 2 ** n != resolution:
-        raise ValueError(f"StyleGAN2 resolution must be a power of two >= 8, got {resolution}")
-    return n
 
 
 def _widths(channels, resolution: int) -> list[int]:
     """Channels per resolution from 4 px up (a longer list, e.g. a 64 px preset at 32 px, uses its start)."""
-    n = _levels(resolution)
+    n = levels(resolution)
     channels = list(channels)
     if len(channels) < n + 1 or any(int(c) != c or c < 1 for c in channels):
         raise ValueError(f"StyleGAN2 channels must be at least {n + 1} positive whole widths (one per resolution "
@@ -71,121 +63,172 @@ def _widths(channels, resolution: int) -> list[int]:
     return [int(c) for c in channels[:n + 1]]
 
 
-def lrelu(x):
-    """Leaky ReLU without StyleGAN2's gain of sqrt(2): each consumer folds that gain into its own (tiny)
-    style or weight scale, which saves two passes over every activation, forward and backward."""
-    return F.leaky_relu(x, 0.2)
-
-
 def upsample(x):
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
 
-class MappingLinear(nn.Module):
-    """A dense layer with equalised learning rate and a learning-rate multiplier (0.01 in the mapping)."""
+def modulated_conv2d(x, weight, styles, padding=1, demodulate=True, in_place=False):
+    """The unfused modulated convolution: input channels scaled by the styles (N x cin), one plain
+    convolution for the whole batch, then (demodulate) each output channel scaled by
+    d_j = 1 / sqrt(sum_i,k (w_ijk s_i)^2 + eps), which gives it an expected std of 1. `in_place`: the caller
+    never reads x again and no gradient is needed (sampling), so x is scaled where it lies."""
+    scale = styles.to(x.dtype)[:, :, None, None]
+    x = x.mul_(scale) if in_place else x * scale
+    x = F.conv2d(x, weight, padding=padding)
+    if not demodulate:
+        return x
+    d = (styles.square() @ weight.float().square().sum(dim=(2, 3)).t() + 1e-8).rsqrt()   # N x cout
+    d = d.to(x.dtype)[:, :, None, None]
+    return x.mul_(d) if not torch.is_grad_enabled() else x * d
 
-    def __init__(self, cin, cout, lr_mul=1.0):
+
+class SynthesisLayer(nn.Module):
+    """A modulated, demodulated 3x3 convolution, per-pixel noise of learned strength, bias, leaky ReLU."""
+
+    def __init__(self, cin, cout, w_dim, resolution):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(cout, cin) / lr_mul)
+        self.affine = EqLinear(w_dim, cin, gain=1.0, bias_init=1.0)   # styles start at 1: a plain conv
+        self.weight = nn.Parameter(torch.randn(cout, cin, 3, 3))
         self.bias = nn.Parameter(torch.zeros(cout))
-        self.w_gain, self.b_gain = lr_mul / math.sqrt(cin), lr_mul
+        self.noise_strength = nn.Parameter(torch.zeros(()))
+        # a fixed map for sampling, so a seed always gives the same image
+        self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution,
+                                                        generator=torch.Generator().manual_seed(resolution)))
 
-    def forward(self, x):
-        return F.leaky_relu(F.linear(x, self.weight * self.w_gain, self.bias * self.b_gain), 0.2) * SQRT2
-
-
-class Mapping(nn.Module):
-    def __init__(self, latent_dim, layers, lr_mul=0.01):
-        super().__init__()
-        self.net = nn.Sequential(*[MappingLinear(latent_dim, latent_dim, lr_mul) for _ in range(layers)])
-
-    def forward(self, z):
-        z = z * (z.square().mean(dim=1, keepdim=True) + 1e-8).rsqrt()
-        return self.net(z)
-
-
-class ModConv(nn.Module):
-    """A modulated k x k convolution (unfused), with noise and activation for k = 3, plain for toRGB."""
-
-    def __init__(self, cin, cout, w_dim, k=3, resolution=4, demodulate=True):
-        super().__init__()
-        self.affine = EqLinear(w_dim, cin, gain=1.0)
-        nn.init.ones_(self.affine.bias)             # styles start at 1: the layer starts as a plain conv
-        self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
-        self.bias = nn.Parameter(torch.zeros(cout))
-        self.gain, self.pad, self.demodulate = 1 / math.sqrt(cin * k * k), k // 2, demodulate
-        if demodulate:               # noise: a fixed map for sampling (a seed always gives the same image)
-            self.noise_strength = nn.Parameter(torch.zeros(()))
-            self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution,
-                                                            generator=torch.Generator().manual_seed(resolution)))
-
-    def forward(self, x, w, noise_gen=None, may_overwrite=False):
-        """`may_overwrite`: the caller never reads x again, so sampling (no gradients) may scale it in place."""
-        s = self.affine(w).float() * SQRT2            # N x cin; the input activation's gain folded in
-        if not self.demodulate:
-            s = s * self.gain                                         # toRGB: equalised lr, no demodulation
-        sampling = not torch.is_grad_enabled()
-        scale = s.to(x.dtype)[:, :, None, None]
-        x = x.mul_(scale) if sampling and may_overwrite else x * scale
-        x = F.conv2d(x, self.weight * self.gain if not self.demodulate else self.weight, padding=self.pad)
-        bias = self.bias[None, :, None, None]
-        if not self.demodulate:
-            return x + bias.to(x.dtype)
-        # d_j = 1 / sqrt(sum_i,k (w_ijk s_i)^2) scales each output to an expected std of 1
-        d = (s.square() @ self.weight.float().square().sum(dim=(2, 3)).t() + 1e-8).rsqrt()   # N x cout
+    def forward(self, x, w, noise_gen=None, in_place=False):
+        styles = self.affine(w).float() * SQRT2            # the input activation's gain folded in
+        x = modulated_conv2d(x, self.weight, styles, in_place=in_place)
         n, _, h, wd = x.shape
         noise = (torch.randn(n, 1, h, wd, generator=noise_gen).to(x.device) if noise_gen is not None
                  else self.noise_const) * self.noise_strength
-        if sampling:                           # in place, noise and bias added as one: a fifth less time
-            return F.leaky_relu_(x.mul_(d.to(x.dtype)[:, :, None, None]).add_((noise + bias).to(x.dtype)), 0.2)
-        return lrelu(x * d.to(x.dtype)[:, :, None, None] + noise.to(x.dtype) + bias.to(x.dtype))
+        bias = self.bias[None, :, None, None]
+        if not torch.is_grad_enabled():          # in place, noise and bias added as one: a fifth less time
+            return lrelu(x.add_((noise + bias).to(x.dtype)), inplace=True)
+        return lrelu(x + noise.to(x.dtype) + bias.to(x.dtype))
 
 
-class Synthesis(nn.Module):
-    def __init__(self, resolution, latent_dim, channels):
+class ToRGB(nn.Module):
+    """A modulated 1x1 convolution to RGB, not demodulated, equalised by 1/sqrt(cin) on both its styles
+    and its weight (as the shipped models were trained)."""
+
+    def __init__(self, cin, w_dim):
+        super().__init__()
+        self.affine = EqLinear(w_dim, cin, gain=1.0, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(3, cin, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(3))
+        self.gain = 1 / math.sqrt(cin)
+
+    def forward(self, x, w):
+        styles = self.affine(w).float() * SQRT2 * self.gain
+        return modulated_conv2d(x, self.weight * self.gain, styles, padding=0, demodulate=False) \
+            + self.bias[None, :, None, None].to(x.dtype)
+
+
+class SynthesisBlock(nn.Module):
+    """One resolution: the 4 px block starts from a learned constant, every other upsamples its input;
+    then its convolutions, and its RGB image added to the upsampled image of the blocks below (StyleGAN2's
+    skip generator). It uses num_conv + 1 consecutive ws: one per convolution, and its toRGB shares the
+    next block's first."""
+
+    def __init__(self, cin, cout, w_dim, resolution):
+        super().__init__()
+        first = resolution == 4
+        self.const = nn.Parameter(torch.randn(1, cout, 4, 4)) if first else None
+        if not first:
+            self.conv0 = SynthesisLayer(cin, cout, w_dim, resolution)
+        self.conv1 = SynthesisLayer(cout, cout, w_dim, resolution)
+        self.torgb = ToRGB(cout, w_dim)
+        self.num_conv = 1 if first else 2
+
+    def forward(self, x, rgb, ws, noise_gen=None):
+        in_place = not torch.is_grad_enabled()
+        if self.const is not None:
+            x = self.const.repeat(ws.shape[0], 1, 1, 1)
+            x = self.conv1(x, ws[:, 0], noise_gen, in_place)
+        else:
+            x = self.conv0(upsample(x), ws[:, 0], noise_gen, in_place)
+            x = self.conv1(x, ws[:, 1], noise_gen, in_place)
+        y = self.torgb(x, ws[:, self.num_conv])               # (x goes on upwards: not overwritten)
+        return x, y if rgb is None else upsample(rgb) + y
+
+
+class SynthesisNetwork(nn.Module):
+    def __init__(self, resolution, w_dim, channels):
         super().__init__()
         ch = _widths(channels, resolution)
-        self.const = nn.Parameter(torch.randn(1, ch[0], 4, 4))
-        self.convs = nn.ModuleList([ModConv(ch[0], ch[0], latent_dim, resolution=4)])
-        self.to_rgb = nn.ModuleList([ModConv(ch[0], 3, latent_dim, k=1, demodulate=False)])
-        for i in range(1, len(ch)):
-            res = 4 * 2 ** i
-            self.convs.extend([ModConv(ch[i - 1], ch[i], latent_dim, resolution=res),
-                               ModConv(ch[i], ch[i], latent_dim, resolution=res)])
-            self.to_rgb.append(ModConv(ch[i], 3, latent_dim, k=1, demodulate=False))
-        self.num_ws = len(self.convs) + 1            # each toRGB shares the next conv's w; the last has its own
+        self.blocks = nn.ModuleList(SynthesisBlock(ch[max(i - 1, 0)], ch[i], w_dim, 4 * 2 ** i)
+                                    for i in range(len(ch)))
+        self.num_ws = sum(b.num_conv for b in self.blocks) + 1
 
     def forward(self, ws, noise_gen=None):
-        """ws: N x num_ws x latent_dim (W+), or N x latent_dim (the same w for every layer)."""
+        """ws: N x num_ws x w_dim (W+), or N x w_dim (the same w for every layer)."""
         if ws.dim() == 2:
             ws = ws[:, None].expand(-1, self.num_ws, -1)
-        x = self.const.repeat(ws.shape[0], 1, 1, 1)
-        x = self.convs[0](x, ws[:, 0], noise_gen, may_overwrite=True)
-        rgb = self.to_rgb[0](x, ws[:, 1])                       # (x goes on upwards: not overwritten)
-        for i in range(1, len(self.to_rgb)):
-            j = 2 * i - 1                                       # this resolution's first conv
-            x = self.convs[j](upsample(x), ws[:, j], noise_gen, may_overwrite=True)
-            x = self.convs[j + 1](x, ws[:, j + 1], noise_gen, may_overwrite=True)
-            rgb = upsample(rgb) + self.to_rgb[i](x, ws[:, j + 2])
+        x = rgb = None
+        first = 0
+        for block in self.blocks:
+            x, rgb = block(x, rgb, ws[:, first:first + block.num_conv + 1], noise_gen)
+            first += block.num_conv
         return torch.tanh(rgb)
+
+
+class MappingNetwork(nn.Module):
+    """z (and, conditioned, the label's embedding beside it) -> w: dense layers at 0.01 of the rate."""
+
+    def __init__(self, latent_dim, layers, label_dim=0, lr_mul=0.01):
+        super().__init__()
+        self.embed = LabelEmbedding(label_dim, latent_dim) if label_dim else None
+        cin = [latent_dim * (2 if label_dim else 1)] + [latent_dim] * (layers - 1)
+        self.fc = nn.ModuleList(EqLinear(c, latent_dim, gain=1.0, lr_mul=lr_mul) for c in cin)
+
+    def forward(self, z, c=None):
+        x = normalize_2nd_moment(z)
+        if self.embed is not None:
+            x = torch.cat([x, self.embed(c)], dim=1)
+        for layer in self.fc:
+            x = lrelu(layer(x)) * SQRT2
+        return x
+
+
+def _upgrade_keys(state: dict, prefix: str = "") -> None:
+    """Weights saved before the nets were split into the paper's parts (mapping.net.i, synthesis.convs.j,
+    synthesis.to_rgb.i) renamed in place to today's (mapping.fc.i, synthesis.blocks.i.conv0/conv1/torgb)."""
+    def new_name(key):
+        parts = key.split(".")
+        if parts[:2] == ["mapping", "net"]:
+            return ".".join(["mapping", "fc", *parts[2:]])
+        if parts[:2] == ["synthesis", "const"]:
+            return "synthesis.blocks.0.const"
+        if parts[:2] == ["synthesis", "to_rgb"]:
+            return ".".join(["synthesis", "blocks", parts[2], "torgb", *parts[3:]])
+        if parts[:2] == ["synthesis", "convs"]:
+            j = int(parts[2])
+            block, conv = (j + 1) // 2, "conv1" if j % 2 == 0 else "conv0"
+            return ".".join(["synthesis", "blocks", str(block), conv, *parts[3:]])
+        return key
+    for key in [k for k in state if k.startswith(prefix)]:
+        renamed = prefix + new_name(key[len(prefix):])
+        if renamed != key:
+            state[renamed] = state.pop(key)
 
 
 class Generator(nn.Module):
     latent_space = "w"      # the explorer works in W (catgan.generator), centred on w_avg
 
     def __init__(self, resolution=64, latent_dim=128, channels=(128, 128, 64, 32, 16), mapping_layers=4,
-                 w_avg_beta=0.995, **_):
+                 w_avg_beta=0.995, label_dim=0, **_):
         super().__init__()
         if int(mapping_layers) < 1:
             raise ValueError(f"StyleGAN2 mapping_layers must be at least 1, got {mapping_layers}")
-        self.mapping = Mapping(latent_dim, int(mapping_layers))
-        self.synthesis = Synthesis(resolution, latent_dim, channels)
+        self.mapping = MappingNetwork(latent_dim, int(mapping_layers), int(label_dim))
+        self.synthesis = SynthesisNetwork(resolution, latent_dim, channels)
         self.register_buffer("w_avg", torch.zeros(latent_dim))
         self.w_avg_beta = w_avg_beta
+        self.register_load_state_dict_pre_hook(lambda module, state, prefix, *_: _upgrade_keys(state, prefix))
 
-    def map(self, z, psi=1.0):
-        """z -> w (tracking the mean w in training), pulled towards the mean by psi."""
-        w = self.mapping(z).float()
+    def map(self, z, c=None, psi=1.0):
+        """z (and label c) -> w (tracking the mean w in training), pulled towards the mean by psi."""
+        w = self.mapping(z, c).float()
         if self.training:
             with torch.no_grad():
                 self.w_avg.lerp_(w.detach().mean(0), 1 - self.w_avg_beta)
@@ -193,15 +236,15 @@ class Generator(nn.Module):
 
     def truncate(self, w, psi):
         """The truncation trick: w pulled towards the mean w by psi (a number or a tensor)."""
-        return self.w_avg + psi * (w - self.w_avg)
+        return torch.lerp(self.w_avg, w, psi)
 
-    def forward(self, z, psi=1.0, noise_gen=None, mix_z=None, mix_cutoff=None):
-        """Images of latents z; in training, `mix_z` with per-sample `mix_cutoff` (layer index where the
-        second latent's w takes over; num_ws for none) mixes styles."""
-        w = self.map(z, psi)
+    def forward(self, z, c=None, psi=1.0, noise_gen=None, mix_z=None, mix_cutoff=None):
+        """Images of latents z (labels c for a conditional net); in training, `mix_z` with per-sample
+        `mix_cutoff` (layer index where the second latent's w takes over; num_ws for none) mixes styles."""
+        w = self.map(z, c, psi)
         if mix_z is None:
             return self.synthesis(w, noise_gen)
-        w2 = self.map(mix_z, psi)
+        w2 = self.map(mix_z, c, psi)
         layer = torch.arange(self.synthesis.num_ws, device=w.device)
         ws = torch.where((layer[None, :] < mix_cutoff[:, None])[:, :, None], w[:, None], w2[:, None])
         return self.synthesis(ws, noise_gen)
@@ -222,7 +265,7 @@ class DBlock(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), mbstd_group=4, **_):
+    def __init__(self, resolution=64, channels=(128, 128, 64, 32, 16), mbstd_group=4, label_dim=0, **_):
         super().__init__()
         ch = _widths(channels, resolution)[::-1]            # the image's resolution first
         self.from_rgb = EqConv(3, ch[0], 1, gain=1.0)
@@ -231,17 +274,22 @@ class Discriminator(nn.Module):
         self.final_conv = EqConv(ch[-1] + 1, ch[-1], 3, gain=1.0)
         self.fc = EqLinear(ch[-1] * 16, ch[-1], gain=SQRT2)
         self.out = EqLinear(ch[-1], 1, gain=SQRT2)
+        self.project = Projection(int(label_dim), ch[-1]) if label_dim else None
 
-    def forward(self, x):
+    def forward(self, x, c=None):
         h = self.blocks(lrelu(self.from_rgb(x)))
         h = lrelu(self.final_conv(minibatch_stddev(h, self.group)))
-        return self.out(lrelu(self.fc(h.flatten(1)))).flatten().float()       # logits
+        h = lrelu(self.fc(h.flatten(1)))
+        logits = self.out(h).flatten().float()
+        return logits if self.project is None else logits + self.project(h, c)
 
 
 class StyleGAN2(Family):
     name = "stylegan2"
     judge = "Lowest D(G(z))."
     presets = PRESETS
+    charts = [("D outputs", ["D_x", "D_G_z"]), ("Losses", ["loss_D", "loss_G"]), ("R1 (|grad D(x)|²)", ["r1"])]
+    curve_keys = ["loss_D", "loss_G", "D_x", "D_G_z", "r1"]
     Generator, Discriminator = Generator, Discriminator
 
     def make_optimizer(self, which):
@@ -252,29 +300,35 @@ class StyleGAN2(Family):
         return torch.optim.Adam(self.D.parameters(), lr=self.base_lr("D") * c,
                                 betas=tuple(b ** c for b in self.cfg["betas"]))
 
-    def _fakes(self, n, gen):
+    def _fakes(self, n, gen, c):
         z = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
         if not self.cfg["style_mixing"]:
-            return self.G_train(z, noise_gen=gen)
+            return self.G_train(z, c, noise_gen=gen)
         z2 = torch.randn(n, self.cfg["latent_dim"], generator=gen).to(self.device)
         num_ws = self.G.synthesis.num_ws
         cut = torch.randint(1, num_ws, (n,), generator=gen)
         cut = torch.where(torch.rand(n, generator=gen) < self.cfg["style_mixing"], cut, num_ws)
-        return self.G_train(z, noise_gen=gen, mix_z=z2, mix_cutoff=cut.to(self.device))
+        return self.G_train(z, c, noise_gen=gen, mix_z=z2, mix_cutoff=cut.to(self.device))
 
-    def train_step(self, real, gen, step):
+    def train_step(self, real, gen, step, labels=None):
         n = real.shape[0]
+        c_fake = self.fake_labels(n, gen)
         with self.autocast():
-            fake = self._fakes(n, gen)
-            d_real, d_fake = self.d_logits(self.D_train, real, gen), self.d_logits(self.D_train, fake.detach(), gen)
+            fake = self._fakes(n, gen, c_fake)
+            d_real = self.d_logits(self.D_train, real, gen, labels)
+            d_fake = self.d_logits(self.D_train, fake.detach(), gen, c_fake)
             loss_d = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
-        self.update_d(loss_d, real, gen, step)
+        self.update_d(loss_d, real, gen, step, labels)
         with self.frozen(self.D), self.autocast():
-            loss_g = F.softplus(-self.d_logits(self.D, fake, gen)).mean()
+            loss_g = F.softplus(-self.d_logits(self.D, fake, gen, c_fake)).mean()
         self.update_g(loss_g)
         return {"loss_D": loss_d.item(), "loss_G": loss_g.item(), "D_x": torch.sigmoid(d_real).mean().item(),
                 "D_G_z": torch.sigmoid(d_fake).mean().item(), "r1": self.last_r1}
 
+    def fit_weights(self, name, state):
+        state = dict(state)
+        _upgrade_keys(state)                   # a parent saved before the nets were split into their parts
+        return super().fit_weights(name, state)
 
     @staticmethod
     def realism(D, images):

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from catgan.audit import detect, modes, reconstruction, spectrum, sticker_space
+from catgan.labels import LabelSpace
 from catgan.audit.metrics import frechet, prdc
 from catgan.audit.spaces import FeatureSpace, dataset_features, spaces_for
 from catgan.data.dataset import Dataset
@@ -92,7 +93,7 @@ class QualityHook:
     """Decides when a point is due, measures it, appends it, and tracks the best point (runs.best_row)."""
 
     def __init__(self, out: Path, ds: Dataset, latent_dim: int, every_kimg: float, n: int | None = None,
-                 space: str | None = None):
+                 space: str | None = None, labels: LabelSpace | None = None):
         self.out, self.ds, self.every = Path(out), ds, every_kimg * 1000
         spaces = {s.key: s for s in spaces_for(ds)}
         if space is not None and space not in spaces:
@@ -105,6 +106,11 @@ class QualityHook:
         self.z = torch.randn(self.n, latent_dim, generator=torch.Generator().manual_seed(LATENT_SEED))
         self.detect_z = torch.randn(DETECT.n_train + DETECT.n_test, latent_dim,
                                     generator=torch.Generator().manual_seed(LATENT_SEED + 1))
+        # a conditional model's fixed labels, drawn from the data's mix (None: unconditional)
+        self.c = self.detect_c = None
+        if labels is not None:
+            self.c = labels.vectors(labels.draw(self.n, torch.Generator().manual_seed(LATENT_SEED + 2)))
+            self.detect_c = labels.vectors(labels.draw(len(self.detect_z), torch.Generator().manual_seed(LATENT_SEED + 3)))
         self.can_detect = len(ds) >= 2 * (DETECT.n_train + DETECT.n_test)
         self._ref: Reference | None = None
         self._judged: np.ndarray | None = None
@@ -132,8 +138,7 @@ class QualityHook:
         t0 = time.time()
         if self._judged is None:
             self._judged = detect.real_halves(np.asarray(self.ds.images), DETECT)[0]
-        z = self.detect_z
-        fake = np.concatenate([sample(z[i:i + 250]) for i in range(0, len(z), 250)])
+        fake = self._draw(sample, self.detect_z, self.detect_c)
         r = detect.detectability(self._judged, fake, DETECT)
         return {"detectability": r["detectability"], "detect_auc": r["auc"], "detect_stderr": r["stderr"],
                 "detect_seconds": round(time.time() - t0, 1)}
@@ -146,7 +151,7 @@ class QualityHook:
         t0 = time.time()
         if self._ref is None:
             self._ref = reference(self.ds, self.n, self.space)
-        images = np.concatenate([sample(self.z[i:i + 250]) for i in range(0, self.n, 250)])
+        images = self._draw(sample, self.z, self.c)
         row = {"step": step, "images": images_seen, **score(self._ref, images), "n": self.n,
                "space": self.space.key}
         if reconstruct is not None and self.ds.info.get("source") == "synthetic":
@@ -162,7 +167,15 @@ class QualityHook:
             f.write(json.dumps(row) + "\n")
         return row
 
-    def truncate(self, step: int) -> None:
+    @staticmethod
+    def _draw(sample: Callable, z: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
+        """sample(z) (with its labels where conditional) in chunks of 250."""
+        chunks = range(0, len(z), 250)
+        if c is None:
+            return np.concatenate([sample(z[i:i + 250]) for i in chunks])
+        return np.concatenate([sample(z[i:i + 250], c[i:i + 250]) for i in chunks])
+
+    def forget_after(self, step: int) -> None:
         """On resume: forget points measured after the checkpoint (the run will measure them again)."""
         self.rows = [r for r in self.rows if r["step"] <= step]
         text = "".join(json.dumps(r) + "\n" for r in self.rows)

@@ -35,11 +35,13 @@ from catgan.catalogue import POINTS, lineage, read_json
 from catgan.data.dataset import DEFAULT_NAME, resolve_dataset
 from catgan.device import choose_precision, machine_summary, pick_device
 from catgan.io import atomic_write_bytes, atomic_write_json
+from catgan.labels import LabelSpace
 from catgan.media import grid_png
 from catgan.models import diffaug, get_family
+from catgan.models.layers import set_label_strength
 from catgan.pixels import from_uint8, to_uint8
 from catgan.runs import line_step
-from catgan.train.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
+from catgan.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
                                      save_checkpoint, unflatten_optimizer)
 from catgan.train.quality import BEST, QualityHook, default_eval_kimg
 
@@ -47,6 +49,7 @@ from catgan.train.quality import BEST, QualityHook, default_eval_kimg
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
 DEFAULT_WARMUP_KIMG = 20        # a run continued --init-from ramps its learning rates up over 20 k images
+DEFAULT_COND_RAMP_KIMG = 100    # a conditional run from an unconditional parent ramps its labels in over 100 k
 
 
 @dataclass
@@ -78,6 +81,7 @@ class TrainConfig:
     keep_points: bool = False          # keep every quality point's sampling net in points/ (to judge them later)
     init_from: str | None = None       # a new run starts from these weights (fresh optimisers; see init_weights)
     warmup_kimg: float | None = None   # after --init-from, learning rates ramp up from 0 over this many k images
+    cond: str | None = None            # "labels": condition G and D on the dataset's labels (catgan.labels)
 
 
 class TrainingFailed(RuntimeError):
@@ -128,14 +132,17 @@ class Batches:
                              "use a smaller --batch or more data")
         self._epoch, self._perm = -1, None
 
-    def __call__(self, step: int) -> torch.Tensor:
+    def indices(self, step: int) -> torch.Tensor:
+        """Which training images batch `step` holds."""
         epoch, i = divmod(step, self.per_epoch)
         if epoch != self._epoch:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             self._epoch, self._perm = epoch, torch.randperm(len(self.images), generator=g)
         start = (i * self.world + self.rank) * self.batch
-        x = self.images[self._perm[start:start + self.batch]]
-        return from_uint8(x)
+        return self._perm[start:start + self.batch]
+
+    def __call__(self, step: int) -> torch.Tensor:
+        return from_uint8(self.images[self.indices(step)])
 
 
 def load_images(data: str, resolution: int):
@@ -149,6 +156,26 @@ def load_images(data: str, resolution: int):
     return x, {"name": name, "path": str(ds.path), "count": len(ds), "source": ds.info.get("source"),
                "resolution": ds.resolution, "originals": ds.originals,
                **{k: ds.info[k] for k in ("seed", "renderer_version") if k in ds.info}}, ds   # to recreate renders
+
+
+def cond_overrides(cond: str | None, ds, init_from: str | None, overrides: dict) -> dict:
+    """--cond as config values: the label space with the data's mix (catgan.labels), and, for a run from
+    an unconditional parent, the ramp that brings the labels in (unless --set gives one)."""
+    if cond is None:
+        return {}
+    if cond != "labels":
+        raise ValueError(f"--cond {cond!r} is not a kind of conditioning catgan knows; use --cond labels (the "
+                         "dataset's own labels)")
+    if not ds.labels:
+        raise ValueError(f"--cond labels needs a dataset with labels, and {ds.path} has none: the embedded "
+                         "stickers (--data stickers, or `catgan prepare synthetic`) carry pose, item, coat and eyes; "
+                         "train without --cond on this data")
+    space = LabelSpace.of_dataset(ds.labels, ds.label_names)
+    out = {"label_dim": space.dim, "labels": space.to_json()}
+    from_unconditional = init_from and not read_meta(init_from).get("config", {}).get("label_dim")
+    if from_unconditional and "cond_ramp_kimg" not in overrides:
+        out["cond_ramp_kimg"] = DEFAULT_COND_RAMP_KIMG
+    return out
 
 
 def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
@@ -167,6 +194,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
         self.images, self.dataset_info, dataset = load_images(cfg.data, cfg.resolution)
+        cfg.overrides = {**cond_overrides(cfg.cond, dataset, cfg.init_from, cfg.overrides), **cfg.overrides}
         self.model_cfg = self._saved_config() or self._source_config() or diffaug.few_shot_defaults(
             family_cls.config(cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr,
                                              **cfg.overrides}),
@@ -181,12 +209,21 @@ class Trainer:
         self.batches = Batches(self.images, self.model_cfg["batch"], cfg.seed, self.dist.rank, self.dist.world)
         self.fixed_z = torch.randn(N_FIXED, self.model_cfg["latent_dim"],
                                    generator=torch.Generator().manual_seed(cfg.seed + 777))
+        self.labels = LabelSpace.from_json(self.model_cfg.get("labels")) if self.family.conditional else None
+        self.fixed_c = None
+        if self.labels:
+            if not dataset.labels:
+                raise ValueError(f"this run is conditioned on labels ({', '.join(self.labels.names)}), and "
+                                 f"{dataset.path} has none; train it on the data it started with")
+            self.family.label_table = self.labels.vectors(self.labels.rows(dataset.labels)).to(self.dist.device)
+            self.fixed_c = self.labels.vectors(self.labels.draw(N_FIXED, torch.Generator().manual_seed(cfg.seed + 778)))
+        self.cond_from = 0                   # the step the labels started ramping in (a fork: where it forked)
         self.step, self.train_seconds, self.quality_seconds = 0, 0.0, 0.0
         self.warmup_from = None              # the step a run continued --init-from started at (its warm-up)
         self.eval_kimg = (default_eval_kimg(cfg.steps, self.model_cfg["batch"], cfg.max_minutes, cfg.max_kimg)
                           if cfg.eval_kimg is None else cfg.eval_kimg)
         self.quality = (QualityHook(self.out, dataset, self.model_cfg["latent_dim"], self.eval_kimg, cfg.eval_n,
-                                    cfg.eval_space) if self.eval_kimg and self.dist.main else None)
+                                    cfg.eval_space, self.labels) if self.eval_kimg and self.dist.main else None)
         self.stop_requested, self.stop_reason = False, None
         self.parents = None                 # the models this run started from (set when it starts)
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -243,7 +280,7 @@ class Trainer:
                 "bf16": self.precision.bf16, "machine": self.machine,
                 "world_size": self.dist.world, "sample_net": self.family.sample_net,
                 "sample_kwargs": self.family.sample_kwargs(), "state": self.family.extra_state(),
-                "warmup_from": self.warmup_from,
+                "warmup_from": self.warmup_from, "cond_from": self.cond_from,
                 **({"parents": self.parents} if self.parents else {})}   # lineage survives a copied checkpoint
 
     def save(self):
@@ -279,10 +316,11 @@ class Trainer:
             unflatten_optimizer(f"opt_{name}", tensors, meta["optimizer_groups"][name], opt)
         self.family.load_extra_state(meta.get("state", {}))
         self.warmup_from = meta.get("warmup_from")
+        self.cond_from = int(meta.get("cond_from") or 0)
         if self.dist.main:                       # forget metrics logged after the checkpoint
-            self._truncate_metrics(self.step)
+            self._forget_metrics_after(self.step)
             if self.quality:
-                self.quality.truncate(self.step)
+                self.quality.forget_after(self.step)
         return True
 
     def init_weights(self, path: str | Path):
@@ -309,6 +347,8 @@ class Trainer:
         self.step = int(meta.get("step", 0))
         self.family.load_extra_state(meta.get("state", {}))
         self.warmup_from = self.step
+        parent_conditional = bool(meta["config"].get("label_dim"))
+        self.cond_from = int(meta.get("cond_from") or 0) if parent_conditional else self.step
 
     def warmup(self) -> float:
         """The learning rates' factor this step: fresh Adam moments on trained weights take full-size steps
@@ -334,19 +374,27 @@ class Trainer:
             for g, lr in zip(groups, scheduled):
                 g["lr"] = lr
 
-    def _truncate_metrics(self, step: int):
+    def _forget_metrics_after(self, step: int):
         path = self.out / "metrics.jsonl"
         if path.exists():
             keep = [ln for ln in path.read_text().splitlines() if line_step(ln) is not None and line_step(ln) <= step]
             atomic_write_bytes(path, ("\n".join(keep) + "\n" if keep else "").encode())
 
-    def sample(self, z: torch.Tensor) -> np.ndarray:
-        """uint8 samples of the sampling net (eval mode) at the run's resolution."""
+    def label_strength(self) -> float:
+        """How far the labels are in (1 once `cond_ramp_kimg` thousand images past where they started)."""
+        ramp = (self.model_cfg.get("cond_ramp_kimg") or 0) * 1000
+        images = (self.step - self.cond_from) * self.model_cfg["batch"] * self.dist.world
+        return 1.0 if not ramp else min(1.0, max(0.0, images / ramp))
+
+    def sample(self, z: torch.Tensor, c: torch.Tensor | None = None) -> np.ndarray:
+        """uint8 samples of the sampling net (eval mode) at the run's resolution; labels c where conditional."""
         net = self.family.nets[self.family.sample_net]
         was_training = net.training
         net.eval()
         with torch.no_grad():
-            x = net(z.to(self.dist.device), **self.family.sample_kwargs())
+            z = z.to(self.dist.device)
+            x = (net(z, c.to(self.dist.device), **self.family.sample_kwargs()) if c is not None
+                 else net(z, **self.family.sample_kwargs()))
         net.train(was_training)
         if x.shape[-1] != self.cfg.resolution:
             x = F.interpolate(x.float(), size=self.cfg.resolution, mode="nearest")
@@ -355,7 +403,7 @@ class Trainer:
     def write_samples(self):
         if self.dist.main:
             atomic_write_bytes(self.out / "samples" / f"step_{self.step:06d}.png",
-                               grid_png(self.sample(self.fixed_z), cols=4))
+                               grid_png(self.sample(self.fixed_z, self.fixed_c), cols=4))
 
     def measure_quality(self, images_seen: int):
         row = self.quality.measure(self.step, images_seen, self.sample, self.train_seconds, self.family.reconstruct)
@@ -425,8 +473,14 @@ class Trainer:
             t0 = time.time()
             self.family.begin_step(self.step)
             real = self.batches(self.step).to(self.dist.device).contiguous(memory_format=torch.channels_last)
+            labels = None
+            if self.labels:
+                labels = self.family.label_table[self.batches.indices(self.step).to(self.dist.device)]
+                for net in self.family.nets.values():
+                    set_label_strength(net, self.label_strength())
             with self._rates_scaled(self.warmup()):
-                metrics = self.family.train_step(real, _step_generator(cfg.seed, self.step, self.dist.rank), self.step)
+                metrics = self.family.train_step(real, _step_generator(cfg.seed, self.step, self.dist.rank),
+                                                 self.step, labels)
                 lrs = {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.family.opt.items()}
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:

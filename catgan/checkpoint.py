@@ -1,4 +1,5 @@
-"""Checkpoints: safetensors weights with the run's JSON metadata inside the same file.
+"""Checkpoints: safetensors weights with the run's JSON metadata inside the same file; the one weights format that
+sampling (catgan.generator, the catalogue, the export) and training (catgan.train) both read and write.
 
 Loading never unpickles: safetensors holds raw tensors, the metadata is JSON text.
 """

@@ -1,0 +1,95 @@
+"""Conditioning on labels: the label space, every family trained conditioned, a fork from an unconditional
+parent, and the refusals."""
+import numpy as np
+import pytest
+import torch
+
+from catgan.checkpoint import load_checkpoint, read_meta
+from catgan.data.dataset import write_dataset
+from catgan.labels import LabelError, LabelSpace
+from catgan.models import FAMILIES
+from catgan.train.trainer import CHECKPOINT, Trainer, train
+from conftest import TINY
+
+
+def _space(ds):
+    return LabelSpace.of_dataset(ds.labels, ds.label_names)
+
+
+def test_label_space_vectors_mix_and_draws(tiny_data):
+    space = _space(tiny_data)
+    assert space.names == ["pose", "item", "coat", "eyes"] and space.dim == 7 + 7 + 4 + 2
+    rows = space.rows(tiny_data.labels)
+    v = space.vectors(rows)
+    assert v.shape == (len(tiny_data), space.dim) and torch.equal(v.sum(1), torch.full((len(tiny_data),), 4.0))
+    assert abs(sum(share for _, share in space.mix) - 1) < 1e-4
+    again = LabelSpace.from_json(space.to_json())
+    a = space.draw(50, torch.Generator().manual_seed(3))
+    assert np.array_equal(a, again.draw(50, torch.Generator().manual_seed(3)))      # a seed's labels, anywhere
+    assert {tuple(r) for r in a} <= {label for label, _ in space.mix}                  # only the data's labels
+    sleeping = space.parse({"pose": "sleeping", "item": "any"})
+    held = space.draw(20, torch.Generator().manual_seed(0), sleeping)
+    assert (held[:, 0] == space.attributes["pose"].index("sleeping")).all()
+    with pytest.raises(LabelError, match="unknown pose 'flying'; choose from"):
+        space.parse({"pose": "flying"})
+    with pytest.raises(LabelError, match="unknown label attribute 'hat'"):
+        space.parse({"hat": "red"})
+
+
+@pytest.mark.parametrize("model", list(FAMILIES))
+def test_every_family_trains_conditioned_and_resumes_bit_for_bit(model, tiny_cfg):
+    whole = tiny_cfg(model, out="whole", steps=4, cond="labels")
+    train(whole)
+    meta = read_meta(f"{whole.out}/{CHECKPOINT}")
+    assert meta["config"]["label_dim"] == 20 and meta["config"]["labels"]["kind"] == "labels"
+    half = tiny_cfg(model, out="half", steps=2, cond="labels")
+    train(half)
+    half.steps = 4
+    train(half)
+    a, _ = load_checkpoint(f"{whole.out}/{CHECKPOINT}")
+    b, _ = load_checkpoint(f"{half.out}/{CHECKPOINT}")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("model", list(FAMILIES))
+def test_the_label_changes_the_image_and_a_seed_and_label_always_give_the_same_one(model):
+    fam = FAMILIES[model]
+    torch.manual_seed(0)
+    cfg = fam.config("cpu", resolution=32, **{**TINY[model], "label_dim": 20})
+    G = fam.Generator(**cfg).eval()
+    z = torch.randn(2, cfg["latent_dim"], generator=torch.Generator().manual_seed(5)).repeat(2, 1)
+    c = torch.zeros(4, 20)
+    c[:2, 0] = c[2:, 1] = 1                                     # two poses, the same two latents
+    with torch.no_grad():
+        x = G(z, c)
+        assert torch.equal(x, G(z, c))
+        assert (x[:2] - x[2:]).abs().amax(dim=(1, 2, 3)).min() > 1e-3
+
+
+@pytest.mark.parametrize("model", list(FAMILIES))
+def test_a_conditional_run_from_an_unconditional_parent_starts_where_the_parent_was(model, tiny_cfg):
+    parent = tiny_cfg(model, out="parent", steps=4)
+    train(parent)
+    child = Trainer(tiny_cfg(model, out="child", steps=8, cond="labels", init_from=f"{parent.out}/{CHECKPOINT}"))
+    child.init_weights(child.cfg.init_from)
+    assert child.model_cfg["cond_ramp_kimg"] > 0 and child.label_strength() == 0.0
+    was = Trainer(tiny_cfg(model, out="parent", steps=4))
+    was.resume()
+    with torch.no_grad():
+        mine = child.sample(child.fixed_z, child.fixed_c).astype(int)
+        theirs = was.sample(was.fixed_z).astype(int)
+    assert np.abs(mine - theirs).max() <= 1                  # the labels are in at strength 0: the same cats
+    ramp_steps = child.model_cfg["cond_ramp_kimg"] * 1000 / 8
+    child.step += int(ramp_steps / 2)
+    assert child.label_strength() == pytest.approx(0.5, abs=0.01)
+    child.step += int(ramp_steps)                               # past the ramp: fully conditioned
+    assert child.label_strength() == 1.0
+
+
+def test_cond_on_a_dataset_without_labels_is_refused_by_name(tmp_path, tiny_cfg):
+    images = np.full((40, 32, 32, 3), 255, np.uint8)
+    bare = write_dataset(tmp_path / "bare", images, {"source": "folder"})
+    with pytest.raises(ValueError, match="--cond labels needs a dataset with labels"):
+        Trainer(tiny_cfg("dcgan", data=str(bare.path), cond="labels"))
+    with pytest.raises(ValueError, match="not a kind of conditioning"):
+        Trainer(tiny_cfg("dcgan", cond="colour"))
