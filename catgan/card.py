@@ -8,7 +8,7 @@ import numpy as np
 from catgan import media
 from catgan.audit import reconstruction, report as rep
 from catgan.audit.modes import MIN_JUDGED, RARE_RATIO, gaps
-from catgan.catalogue import MODEL_FILE, list_models, read_json
+from catgan.catalogue import MODEL_FILE, list_models, read_json, stretches
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
 from catgan.models import get_family
@@ -20,21 +20,6 @@ RECON_CURVE_FILE = "reconstruction_curve.json"   # {how, rows}: a BEGAN's D trai
 TRAIN_COMMANDS = {   # how each shipped model was trained: scripts/train_zoo.sh NAME
     name: f"scripts/train_zoo.sh {name}"
     for name in ("dcgan-stickers64", "began-stickers64", "pgwgan-stickers64", "stylegan2-stickers64")}
-
-
-def machine_of(meta: dict, fallback: str = "") -> str:
-    """Where a model was trained, in words: CPU kind and precision (recorded since --precision)."""
-    m = meta.get("machine")
-    if not m:
-        return fallback or "unrecorded machine"
-    where = m.get("gpu") or f"{m.get('device', 'cpu')} {m.get('cpu_capability', '?')}"
-    return f"{where}, {m.get('precision', 'fp32')}"
-
-
-def stretches(meta: dict, fallback: str = "") -> list[tuple[float, str]]:
-    """(minutes, machine) for each stretch of a model's training: its parents' (runs it was started
-    --init-from), oldest first, then its own."""
-    return [((m.get("train_seconds") or 0) / 60, machine_of(m, fallback)) for m in [*meta.get("parents", []), meta]]
 
 
 def write_card(folder: str | Path, machine: str = "") -> dict:
@@ -55,6 +40,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     parts = stretches(meta, machine)
     trained_on = ", then ".join(dict.fromkeys(where for _, where in parts))
     when_where = ", then ".join(f"{minutes:.0f} min on {where}" for minutes, where in parts)
+    if len(parts) > 1:
+        when_where = f"{sum(minutes for minutes, _ in parts):.0f} min in all: {when_where}"
     card = {"name": folder.name, "family": g.family, "preset": meta["config"].get("preset"),
             "resolution": g.resolution, "latent_dim": g.latent_dim, "config": meta["config"],
             "dataset": meta.get("dataset"), "steps": steps, "images_seen": steps * batch * meta.get("world_size", 1),

@@ -124,6 +124,33 @@ def lineage(model: str | Path) -> list[dict]:
                        "machine": meta.get("machine")}]
 
 
+def machine_of(meta: dict, fallback: str = "") -> str:
+    """Where a model was trained, in words: CPU kind and precision (recorded since --precision)."""
+    m = meta.get("machine")
+    if not m:
+        return fallback or "unrecorded machine"
+    where = m.get("gpu") or f"{m.get('device', 'cpu')} {m.get('cpu_capability', '?')}"
+    return f"{where}, {m.get('precision', 'fp32')}"
+
+
+def stretches(meta: dict, fallback: str = "") -> list[tuple[float, str]]:
+    """(minutes, machine) for each stretch of a model's training: its parents' (runs it was started
+    --init-from), oldest first, then its own; neighbouring stretches on the same kind of machine as one."""
+    out: list[tuple[float, str]] = []
+    for m in [*meta.get("parents", []), meta]:
+        minutes, where = (m.get("train_seconds") or 0) / 60, machine_of(m, fallback)
+        if out and out[-1][1] == where:
+            out[-1] = (out[-1][0] + minutes, where)
+        else:
+            out.append((minutes, where))
+    return out
+
+
+def lineage_minutes(meta: dict) -> float:
+    """A model's whole training time: its parents' stretches and its own."""
+    return sum(minutes for minutes, _ in stretches(meta))
+
+
 def run_parents(run: Path) -> list[dict]:
     """The models a run started from, as its config.json recorded them when it started (a file named by
     `--init-from` may since have been replaced, e.g. by a model exported from this very run); a run

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from catgan.catalogue import MODEL_FILE, kept_point, run_parents, run_weights
 from catgan.io import atomic_write_bytes
-from catgan.runs import line_step, sample_grids
+from catgan.runs import line_step, sample_grids, thinned_steps
 from catgan.checkpoint import load_checkpoint, save_checkpoint
 
 RUN_FILES = ("config.json",)
 LOG_FILES = ("metrics.jsonl", "quality.jsonl")
+MAX_GRIDS = 40              # a model's fixed-latent grids: log-spaced steps and its own (runs.thinned_steps)
 
 
 def _rows(path: Path) -> list[tuple[int | None, str]]:
@@ -66,7 +67,9 @@ def export_run(run: str | Path, out: str | Path, last: bool = False, step: int |
     folders = [_run_folder(p["model"]) for p in parents] + [run]
     logs = {name: _joined_log([folder / name for folder in folders]) for name in LOG_FILES}
     until = meta.get("step", float("inf"))
-    grids = _joined([[(s, p) for s, p in sample_grids(folder) if s <= until] for folder in folders])
+    grids = _joined([[(s, (s, p)) for s, p in sample_grids(folder) if s <= until] for folder in folders])
+    shipped = set(thinned_steps([s for s, _ in grids], keep={until}, limit=MAX_GRIDS))
+    grids = [p for s, p in grids if s in shipped]
     out.mkdir(parents=True, exist_ok=True)         # (out may be the parent's folder: its logs are read above)
     save_checkpoint(out / MODEL_FILE, slim, meta)
     samples = out / "samples"
@@ -74,6 +77,9 @@ def export_run(run: str | Path, out: str | Path, last: bool = False, step: int |
         if grid.parent != samples:
             samples.mkdir(exist_ok=True)
             shutil.copy2(grid, samples / grid.name)
+    for step, grid in sample_grids(out):          # the folder's own grids of earlier exports, thinned alike
+        if step not in shipped:
+            grid.unlink()
     for name in RUN_FILES:
         if (run / name).exists():
             shutil.copy2(run / name, out / name)

@@ -46,6 +46,24 @@ def sample_grids(run: Path) -> list[tuple[int, Path]]:
     return out
 
 
+def thinned_steps(steps: list[int], keep: set[int] = frozenset(), limit: int = 40) -> list[int]:
+    """At most `limit` of a model's grid steps for shipping: the first and the last, those in `keep` (the
+    best point), and the rest spread evenly in log(step), where training changes most early on."""
+    steps = sorted(set(steps))
+    if len(steps) <= limit:
+        return steps
+    fixed = {steps[0], steps[-1], *(s for s in keep if s in steps)}
+    positive = np.log(np.array([s for s in steps if s > 0], dtype=float))
+    chosen, num = fixed, limit - len(fixed)
+    while len(chosen) < limit:                 # nearby targets can land on one step: add targets till full
+        targets = np.linspace(positive[0], positive[-1], num=num)
+        picked = {int(round(np.exp(positive[np.argmin(np.abs(positive - t))]))) for t in targets}
+        chosen, num = fixed | picked, num + 1
+    while len(chosen) > limit:                 # the last round may overshoot by a step or two
+        chosen.remove(max(chosen - fixed, key=lambda s: -s))
+    return sorted(chosen)
+
+
 def timelapse_gif(run: Path, fps: float = 4) -> bytes:
     grids = sample_grids(run)
     if not grids:

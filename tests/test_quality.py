@@ -116,6 +116,27 @@ def test_export_takes_the_best_point_unless_asked_for_the_last(tiny_cfg, tmp_pat
     assert (tmp_path / "best" / QUALITY).exists()
 
 
+def test_shipped_sample_grids_are_thinned_to_log_spaced_steps_keeping_the_first_the_last_and_the_best():
+    from catgan.runs import thinned_steps
+    steps = list(range(0, 65_000, 250))
+    kept = thinned_steps(steps, keep={40_250}, limit=40)
+    assert len(kept) <= 40 and {0, 40_250, 64_750} <= set(kept) and set(kept) <= set(steps)
+    gaps = np.diff(kept)
+    assert gaps[:5].max() < gaps[-5:].min()          # dense early, where training changes most
+    assert thinned_steps([0, 5, 9], limit=40) == [0, 5, 9]
+
+
+def test_an_export_ships_at_most_max_grids_sample_grids(tiny_cfg, tmp_path, monkeypatch):
+    from catgan import export
+    from catgan.train.trainer import Trainer
+    cfg = tiny_cfg("dcgan", steps=12, sample_every=1)
+    Trainer(cfg).run()
+    monkeypatch.setattr(export, "MAX_GRIDS", 4)
+    export.export_run(cfg.out, tmp_path / "model", last=True)
+    steps = [s for s, _ in sample_grids(tmp_path / "model")]
+    assert len(steps) == 4 and steps[0] == 0 and steps[-1] == 12
+
+
 def test_export_takes_a_kept_point_by_its_step_and_names_the_steps_kept(tiny_cfg, tmp_path):
     from catgan.card import write_card
     from catgan.export import export_run
@@ -180,7 +201,8 @@ def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_o
     assert steps == list(range(1, 8))
     card = write_card(shipped, "test machine")
     assert card["train_minutes"] == round((parent["train_seconds"] + meta["train_seconds"]) / 60, 1)
-    assert ", then " in card["summary"] and "`--init-from`" in (shipped / "card.md").read_text()
+    assert f"{card['train_minutes']:.0f} min on" in card["summary"]        # one machine kind: one stretch
+    assert "`--init-from`" in (shipped / "card.md").read_text()
     fork.steps = 9                 # on after its export replaced the file it started from: the same parent
     Trainer(fork).run()
     meta = read_meta(export_run(fork.out, shipped, last=True))
@@ -189,6 +211,16 @@ def test_a_model_trained_on_from_a_shipped_one_keeps_its_lineage_when_exported_o
     assert steps == list(range(1, 10))
     copied = shutil.copy(Path(fork.out) / "checkpoint.safetensors", tmp_path / "copied.safetensors")
     assert [p.get("step") for p in lineage(copied)] == [4, 9]      # a checkpoint copied out keeps its parent
+
+
+def test_a_lineage_on_one_kind_of_machine_reads_as_one_stretch_and_totals_every_ancestor():
+    from catgan.catalogue import lineage_minutes, stretches
+    amx = {"device": "cpu", "cpu_capability": "AVX512", "precision": "bf16"}
+    avx2 = {"device": "cpu", "cpu_capability": "AVX2", "precision": "fp32"}
+    meta = {"parents": [{"train_seconds": 600, "machine": amx}, {"train_seconds": 300, "machine": amx},
+                        {"train_seconds": 120, "machine": avx2}], "train_seconds": 60, "machine": amx}
+    assert stretches(meta) == [(15.0, "cpu AVX512, bf16"), (2.0, "cpu AVX2, fp32"), (1.0, "cpu AVX512, bf16")]
+    assert lineage_minutes(meta) == 18.0
 
 
 def test_an_exported_logs_run_across_every_ancestor_up_to_where_each_next_run_took_over(tmp_path):

@@ -1,7 +1,7 @@
 """catgan home: pick a model, see a batch of random cats."""
 import streamlit as st
 
-from catgan import ui
+from catgan import catalogue, ui
 
 ui.page_config()
 st.title("catgan")
@@ -19,7 +19,8 @@ cols = st.columns(4)
 cols[0].metric("Family", g.family.upper())
 cols[1].metric("Resolution", f"{g.resolution} px")
 cols[2].metric("Training steps", f"{g.meta.get('step', 0):,}")
-cols[3].metric("Training time", f"{g.meta.get('train_seconds', 0) / 60:.0f} min")
+cols[3].metric("Training time", f"{catalogue.lineage_minutes(g.meta):.0f} min",
+               help="The whole lineage: every run it was continued from (--init-from) and its own")
 if card.get("summary"):
     st.caption(card["summary"])
 ui.web_page_download(entry)
