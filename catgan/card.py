@@ -31,6 +31,7 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
     g = load_generator(folder / MODEL_FILE, device="cpu", with_critic=True)
     meta, report = g.meta, read_json(folder / "eval.json")
     atomic_write_bytes(folder / "samples" / "final.png", media.grid_png(g.generate(g.latents(0, 64)), cols=8))
+    atomic_write_bytes(folder / "samples" / STRIP_FILE, media.grid_png(g.generate(g.latents(0, 8)), cols=8))
     recon_l1 = reconstructions(folder, g)
     metrics = read_metrics(folder)
     every = max(1, len(metrics.get("step", [])) // 200)
@@ -72,7 +73,10 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              f"- trained: {steps:,} steps, {card['images_seen']:,} images, {when_where} "
              f"(median {_fmt(card['images_per_s_median'])} images/s)",
              *[f"- started from `{_short_path(p['model'])}` at step {p.get('step') or 0:,} (`--init-from`)" for p in meta.get("parents", [])],
-             f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"], steps), "", "## Quality", "",
+             f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"], steps), "",
+             *(["## How it was made", "", (folder / HISTORY_FILE).read_text().strip(), ""]
+               if (folder / HISTORY_FILE).exists() else []),
+             "## Quality", "",
              *_md_table(["figure", "value"], [[k, _fmt(v)] for k, v in card["quality"].items()]), "",
              *(["## Fake detectability", "", card["detectability"], "",
                 *_md_table(["ladder rung", "detectability", "±"],
@@ -187,6 +191,8 @@ def quality_table(quality: list[dict], rows: int = 12) -> dict:
                       "best": "*" if r is best else ""} for r in keep]}
 
 
+STRIP_FILE = "strip.png"         # seeds 0-7 in a row: the README's table shows it
+HISTORY_FILE = "history.md"      # how the model was made, in words, kept by hand beside the card
 CURVES_HOW = "Logged values averaged over ten equal stretches of training (the full log is metrics.jsonl)."
 PHASES_HOW = "Each resolution's fade-in (alpha < 1) and stable part, from the log: steps, images and speed."
 

@@ -15,6 +15,7 @@ from catgan.background import BackgroundTask
 from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.runs import best_row, read_quality
+from catgan.audit.evaluate import DETECTABLE_FILE
 from catgan.checkpoint import CheckpointError
 from catgan.web import export as web
 
@@ -281,6 +282,19 @@ def recommended_scale(entry: catalogue.ModelEntry) -> float:
 def explorer_link(model: str, seed: int, scale: float = 1.0) -> str:
     """A markdown link that opens one latent in the Latent sliders page."""
     return f"[seed {seed}](Latent_sliders?model={model}&base={seed}&base_scale={scale})"
+
+
+def most_detectable(entry, det: dict) -> bool:
+    """The model's most detectable samples (its eval's fresh classifier) over heat maps of where that
+    classifier looks, each linked to the explorer; False where its eval holds none."""
+    heat = entry.folder / DETECTABLE_FILE
+    if "most_detectable" not in det or not heat.exists():
+        return False
+    tells = ", ".join(f"{part} {n}" for part, n in det.get("tells", {}).items() if n)
+    st.image(str(heat), output_format="PNG", caption="Its most detectable samples (top) and where the classifier "
+             f"looks (red, below). The part their heat falls on most, against its area: {tells}.")
+    st.markdown(" · ".join(f"{explorer_link(entry.name, t['seed'])} {t['tell']}" for t in det["most_detectable"]))
+    return True
 
 
 def run_quality(run, name: str) -> dict | None:

@@ -210,6 +210,12 @@ def test_failure_gallery_links_reproduce_in_the_explorer():
     assert links, "worst samples link back to the explorer"
 
 
+def test_failure_gallery_leads_with_what_a_fresh_classifier_catches():
+    at = run("views/Failure_gallery.py", {"search": "64"})
+    assert [h.value for h in at.header][:2] == ["What gives it away", "Worst by its own judge"]
+    assert any("Not measured yet" in i.value for i in at.info)        # the tiny model has no eval
+
+
 def test_failure_gallery_shows_the_rest_while_its_collapse_check_waits_for_the_index(zoo, monkeypatch):
     import threading
     from dataclasses import replace

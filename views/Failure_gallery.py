@@ -1,4 +1,5 @@
-"""Where a model goes wrong: worst samples by its own judge, near-duplicates, far-out latents, early training."""
+"""Where a model goes wrong: what a fresh classifier catches first, the worst by its own judge, near-duplicates,
+far-out latents, early training."""
 import numpy as np
 import streamlit as st
 
@@ -31,14 +32,22 @@ c1, c2 = st.columns(2)
 n = c1.select_slider("Samples to search", [64, 128, 256, 512], 256, key="search", bind="query-params")
 first = c2.number_input("First seed", 0, 2**31 - 1, 0, key="first", bind="query-params")
 
-st.header("Worst samples by its own judge")
-st.caption(FAMILIES[g.family].judge)
-if g.critic is None:
-    st.info("This model ships no discriminator, so it cannot rank its own samples.")
-else:
-    bad = worst(key, g, n, 16, first)
-    ui.show_grid(np.stack([b.image for b in bad]), cols=8, scale=2)
-    links([b.seed for b in bad])
+left, right = st.columns(2)
+with left:
+    st.header("What gives it away")
+    st.caption("A fresh classifier, trained to tell this model's samples from real images, is surest of these "
+               "(the Report card's detectability); red shows where it looks.")
+    if not ui.most_detectable(entry, entry.eval_report().get("detect", {})):
+        st.info("Not measured yet: evaluate the model on the Report card (or `catgan eval`).")
+with right:
+    st.header("Worst by its own judge")
+    st.caption(FAMILIES[g.family].judge)
+    if g.critic is None:
+        st.info("This model ships no discriminator, so it cannot rank its own samples.")
+    else:
+        bad = worst(key, g, n, 16, first)
+        ui.show_grid(np.stack([b.image for b in bad]), cols=4, scale=2)
+        links([b.seed for b in bad])
 
 st.header("Mode collapse")
 index = ui.neighbour_index_or_progress(g)      # the training set's features: shared with Nearest neighbours

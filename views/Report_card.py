@@ -4,7 +4,6 @@ import streamlit as st
 
 from catgan import catalogue, jobs, ui
 from catgan.audit import report as rep
-from catgan.audit.evaluate import DETECTABLE_FILE
 
 ui.page_config("Report card")
 st.title("Report card")
@@ -30,12 +29,7 @@ for entry, report in reports.values():
         st.caption(det.get("skipped", "Detectability not measured yet."))
         continue
     st.markdown(rep.verdict(entry.name, report))
-    heat = entry.folder / DETECTABLE_FILE
-    if heat.exists():
-        tells = ", ".join(f"{part} {n}" for part, n in det["tells"].items() if n)
-        st.image(str(heat), output_format="PNG", caption=f"Its most detectable samples (top) and where the "
-                 f"classifier looks (red, below). The part their heat falls on most, against its area: {tells}.")
-    st.markdown(" · ".join(f"{ui.explorer_link(entry.name, t['seed'])} {t['tell']}" for t in det["most_detectable"]))
+    ui.most_detectable(entry, det)
 
 if not reports:
     st.info("No model has been evaluated yet.")
