@@ -8,6 +8,7 @@ import numpy as np
 from catgan import media
 from catgan.audit import reconstruction, report as rep
 from catgan.audit.modes import MIN_JUDGED, RARE_RATIO, gaps
+from catgan.audit.quiz import detection, people_beside_machine
 from catgan.catalogue import MODEL_FILE, list_models, read_json, stretches
 from catgan.generator import load_generator
 from catgan.io import atomic_write_bytes, atomic_write_json
@@ -73,7 +74,8 @@ def write_card(folder: str | Path, machine: str = "") -> dict:
              f"- trained: {steps:,} steps, {card['images_seen']:,} images, {when_where} "
              f"(median {_fmt(card['images_per_s_median'])} images/s)",
              *[f"- started from `{_short_path(p['model'])}` at step {p.get('step') or 0:,} (`--init-from`)" for p in meta.get("parents", [])],
-             f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"], steps), "",
+             f"- retrain: `{card['command']}`", *_quiz_line(card["blind_quiz"], steps),
+             *_people_line(card["blind_quiz"], report.get("detect", {}).get("quiz"), folder.name), "",
              *(["## How it was made", "", (folder / HISTORY_FILE).read_text().strip(), ""]
                if (folder / HISTORY_FILE).exists() else []),
              "## Quality", "",
@@ -155,6 +157,18 @@ def _quiz_line(takes: list[dict], step: int) -> list[str]:
     other = "" if t.get("step") in (None, step) else f", of the model at step {t['step']:,}: take it again"
     return [f"- blind quiz (rows of five training images and one sample, answers kept apart; "
             f"`scripts/blind_quiz.py`): the fake found in {t['found']} of {t['rows']} rows on {t['date']}{other}"]
+
+
+def _people_line(takes: list[dict], machine_quiz: float | None, name: str) -> list[str]:
+    """The detector's quiz beside the blind quizzes of this card's model and the app's Real-or-fake tallies."""
+    lines = []
+    if takes:
+        t = takes[-1]
+        said = people_beside_machine(machine_quiz, t["found"], t["rows"], who="the latest blind quiz")
+        lines += [f"- {said}"] if said else []
+    tally = detection(name)
+    said = people_beside_machine(machine_quiz, tally["found"], tally["rounds"], who="Real or fake? players")
+    return lines + ([f"- {said}"] if said else [])
 
 
 def chosen_step(meta: dict, quality: list[dict]) -> str:

@@ -245,3 +245,96 @@ def test_bf16_and_fp32_detectors_share_a_protocol_and_agree_within_their_errors(
     assert b["detectability"] > 0.75                                    # and the bf16 fit does learn
     with pytest.raises(ValueError, match="unknown precision 'fp16'"):
         replace(p, precision="fp16").bf16()
+
+
+def _stickers(tmp_path, n=700, size=16):
+    from catgan.data.dataset import make_synthetic
+    return np.asarray(make_synthetic(tmp_path / "s", n=n, size=size, seed=5, progress=False).images)
+
+
+def test_a_converging_fit_stops_once_it_has_learnt_and_reads_as_a_fit_run_to_its_ceiling(tmp_path):
+    """Real stickers against a strong blur: learnt within a few hundred steps, so the rule stops well before
+    the ceiling, with the figure a fit run to the ceiling gives (within its error); the curve is kept."""
+    images = _stickers(tmp_path)
+    real, fake = images[:350], degrade.blur(images[350:], 1.5)
+    p = detect.Protocol(converge=True, steps=1000, n_train=200, n_test=100, seeds=(0,))
+    got = detect.detectability(real, fake, p)
+    assert all(f["reason"] == "converged" and f["steps"] < p.steps / 2 for f in got["fits"]), got["fits"]
+    assert all(f["learnt"] and f["curve"] for f in got["fits"]) and got["failed_fits"] == []
+    full = detect.detectability(real, fake, replace(p, converge=False, steps=max(f["steps"] for f in got["fits"]) * 2))
+    assert abs(got["detectability"] - full["detectability"]) <= 3 * math.hypot(got["stderr"], full["stderr"])
+    assert got["detectability"] > 0.8
+    assert p.key() != replace(p, converge=False).key()          # figures of the two rules are never mixed
+
+
+def test_a_converging_fit_of_real_against_real_stays_at_chance_and_gives_up_at_its_take_off_window(tmp_path,
+                                                                                                    monkeypatch):
+    monkeypatch.setattr(detect, "TAKEOFF_STEPS", 200)
+    images = _stickers(tmp_path)
+    p = detect.Protocol(converge=True, steps=1000, n_train=200, n_test=100, seeds=(0, 1))
+    got = detect.detectability(images[:350], images[350:], p)
+    assert abs(got["detectability"] - 0.5) < 0.1 and got["failed_fits"] == []     # none learnt: chance stands
+    assert {f["reason"] for f in got["fits"]} <= {"never left chance", "converged"}
+    assert all(f["steps"] < p.steps for f in got["fits"])
+
+
+def test_a_fit_that_never_learnt_beside_one_that_did_is_named_and_left_out(monkeypatch):
+    """Not averaged in silence: the fit stuck at chance is listed, and the figure is the fits that learnt."""
+    rng = np.random.default_rng(0)
+
+    def fold(real, fake, seed, p, bar=None, should_stop=None):
+        stuck = seed == 1
+        log = detect.FitLog(steps=[100, 200], val_loss=[0.69, 0.69 if stuck else 0.3],
+                            val_acc=[0.5, 0.51 if stuck else 0.9], stopped_at=200)
+        rs, fs = rng.normal(0 if stuck else 2, 1, 50), rng.normal(0 if stuck else -2, 1, 50)
+        acc = ((rs > 0).sum() + (fs <= 0).sum()) / 100
+        return detect.Fold(None, float(acc), 0.5, rs, fs, np.arange(50), log)
+    monkeypatch.setattr(detect, "one_fold", fold)
+    p = detect.Protocol(converge=True, n_train=10, n_test=5, seeds=(0, 1, 2))
+    images = np.zeros((15, 8, 8, 3), np.uint8)
+    got = detect.detectability(images, images, p)
+    assert got["failed_fits"] == [1] and len(got["folds"]) == 3
+    assert got["detectability"] > 0.9 and [f["learnt"] for f in got["fits"]] == [True, False, True]
+
+
+def test_a_fit_checks_for_stop_between_its_steps():
+    rng = np.random.default_rng(0)
+    real, fake = (rng.integers(0, 256, (60, 16, 16, 3), dtype=np.uint8) for _ in range(2))
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 3
+    with pytest.raises(detect.FitStopped, match="stopped at step 3"):
+        detect.fit(real, fake, 0, detect.Protocol(steps=1000), should_stop=stop)
+
+
+def test_stop_while_a_quality_point_fits_its_detector_stops_within_seconds_and_keeps_the_checkpoint(
+        tiny_cfg, monkeypatch):
+    """Stop (SIGTERM, or the Training page's button) sets the flag the fit checks between its steps: the point
+    is dropped, the checkpoint saved, the run "stopped" in seconds, not after the fit's minutes."""
+    import threading
+    import time
+    from catgan.train import quality
+    from catgan.train.trainer import CHECKPOINT, Trainer, read_status
+    monkeypatch.setattr(quality, "DETECT", detect.Protocol(steps=1_000_000, n_train=30, n_test=15, seeds=(0,)))
+    started = threading.Event()
+    real_fit = detect.fit
+
+    def watched_fit(*a, **k):
+        started.set()
+        return real_fit(*a, **k)
+    monkeypatch.setattr(detect, "fit", watched_fit)
+    t = Trainer(tiny_cfg("dcgan", steps=50, eval_kimg=0.016, eval_n=16))
+    stopped_at = []
+
+    def press_stop():
+        started.wait(120)
+        time.sleep(1)
+        stopped_at.append(time.time())
+        t.stop_requested = True            # what the SIGTERM handler does
+    threading.Thread(target=press_stop, daemon=True).start()
+    result = t.run()
+    assert time.time() - stopped_at[0] < 10
+    assert result["state"] == "stopped" and read_status(t.out)["state"] == "stopped"
+    assert (t.out / CHECKPOINT).exists() and not (t.out / quality.QUALITY).exists()

@@ -70,3 +70,11 @@ def test_the_blind_quiz_png_holds_the_sample_where_the_key_says_and_scores_picks
         assert np.array_equal(sheet[y:y + 64, x:x + 64], fake)
     picks = ",".join(str(p) for p in key["fake_positions"][:2]) + f",{key['fake_positions'][2] % 6 + 1}"
     assert json.loads(run("--score", str(tmp_path / "q"), picks).stdout)["found"] == 2
+
+
+def test_the_detectors_quiz_beside_people_says_when_they_disagree_and_by_how_much():
+    from catgan.audit.quiz import people_beside_machine
+    apart = people_beside_machine(0.22, 8, 10, who="the latest blind quiz")
+    assert "8 of 10" in apart and "they disagree" in apart and "finds fewer fakes than" in apart
+    assert "they agree" in people_beside_machine(0.7, 8, 10)
+    assert people_beside_machine(None, 8, 10) is None and people_beside_machine(0.5, 0, 0) is None

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -66,6 +66,21 @@ N_TEST = 1000           # images a side it is judged on
 SEEDS = (0, 1, 2)       # one fit per seed (its own split, init and nuisances); the figure is their mean
 FIT_SD = 0.06           # how far one fit strays: dcgan-stickers64's three spread 0.95-0.98, the noise rung's 0.72-0.99
 QUIZ_REALS = 5          # the blind quiz's rows: five real images and one sample
+# Fits that learn before they are read (Protocol(converge=True)): `steps` is then a ceiling. A fit holds out
+# VAL_SHARE of its training images, warms its rate up, and is judged on them every EVAL_EVERY steps (balanced
+# batches, batch norm on their own statistics). Until it takes off (validation loss TAKEOFF below ln 2) it
+# trains at the full rate for at most TAKEOFF_STEPS; then each PATIENCE judgements without a loss 1% better
+# halve the rate, and after HALVINGS halvings it stops (or at once when PATIENCE judgements in a row score a
+# loss under SEPARATED). It keeps its best weights (lowest validation loss).
+VAL_SHARE = 0.2
+WARMUP_STEPS = 100
+EVAL_EVERY = 100
+TAKEOFF = 0.02
+TAKEOFF_STEPS = 2400
+PATIENCE = 2
+HALVINGS = 2
+SEPARATED = 0.05        # a validation loss this low (nearly every image judged right and sure) ends a fit
+CHANCE_MARGIN = 0.04    # validation accuracy this far above 0.5 counts as learnt (3 binomial errors of 800)
 
 
 @dataclass(frozen=True)
@@ -80,9 +95,11 @@ class Protocol:
     jpeg_min: int = JPEG_MIN
     precision: str = "auto"   # the detector's arithmetic (catgan.device.choose_precision): bf16 autocast
                               # where native. It gives fp32's figures within their errors, so it is not in the key
+    converge: bool = False    # train until the validation loss stops improving, `steps` a ceiling (see VAL_SHARE)
 
     def key(self) -> str:
-        return (f"s{self.steps}-n{self.n_train}+{self.n_test}-b{self.blur_max:g}-v{self.noise_max:g}"
+        budget = f"c{self.steps}" if self.converge else f"s{self.steps}"
+        return (f"{budget}-n{self.n_train}+{self.n_test}-b{self.blur_max:g}-v{self.noise_max:g}"
                 f"-j{self.jpeg_min}-k{len(self.seeds)}")
 
     def bf16(self) -> bool:
@@ -124,18 +141,52 @@ def nuisance(x: torch.Tensor, gen: torch.Generator, p: Protocol) -> torch.Tensor
     return x.clamp(-1, 1)          # as an image would be: noise on white cannot go whiter
 
 
-def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol(), bar=None) -> Detector:
-    """A fresh detector trained on uint8 reals (label 1) against fakes (label 0); `bar` (tqdm) counts its steps."""
+class FitStopped(Exception):
+    """A fit given up because its caller asked to stop (a training run's Stop): no figure."""
+
+
+@dataclass
+class FitLog:
+    """How one fit went: validation loss and accuracy at each judgement, where it stopped and why."""
+    steps: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    stopped_at: int = 0
+    reason: str = "ceiling"
+
+    @property
+    def learnt(self) -> bool:
+        """Whether validation accuracy ever left chance (always True for a fixed-budget fit: it cannot tell)."""
+        return not self.val_acc or max(self.val_acc) >= 0.5 + CHANCE_MARGIN
+
+    def summary(self) -> dict:
+        return {"steps": self.stopped_at, "reason": self.reason, "learnt": self.learnt,
+                "curve": [[s, round(l, 4), round(a, 4)] for s, l, a in zip(self.steps, self.val_loss, self.val_acc)]}
+
+
+def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol(), bar=None,
+        should_stop=None, log: FitLog | None = None) -> Detector:
+    """A fresh detector trained on uint8 reals (label 1) against fakes (label 0); `bar` (tqdm) counts its
+    steps. Under a converging protocol it holds out a validation share and stops when it has learnt what it
+    can (`log` records how). `should_stop()`, checked between steps, gives up with FitStopped."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     net = Detector().to(memory_format=torch.channels_last)      # oneDNN's layout: about 1.2x a step on a CPU
     bf16 = p.bf16()
     opt = torch.optim.Adam(net.parameters(), lr=LR, betas=(0.5, 0.99))
     r, f = from_uint8(real), from_uint8(fake)
+    judge = _Validation(r, f, gen, p) if p.converge else None
+    if judge is not None:
+        r, f = judge.r_fit, judge.f_fit
+    log = log if log is not None else FitLog()
     half = BATCH // 2
     y = torch.cat([torch.ones(half), torch.zeros(half)])
     net.train()
-    for _ in range(p.steps):
+    for step in range(p.steps):
+        if should_stop is not None and should_stop():
+            raise FitStopped(f"stopped at step {step} of a detector fit")
+        if judge is not None:
+            judge.set_rate(opt, step)
         x = torch.cat([r[torch.randint(len(r), (half,), generator=gen)],
                        f[torch.randint(len(f), (half,), generator=gen)]])
         x = torch.where(torch.rand(len(x), 1, 1, 1, generator=gen) < 0.5, x, x.flip(3))  # mirroring tells nothing
@@ -147,10 +198,91 @@ def fit(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol = Protocol(),
         opt.step()
         if bar is not None:
             bar.update(1)
+        log.stopped_at = step + 1
+        if judge is not None and (step + 1) % EVAL_EVERY == 0 and judge.judge(net, step + 1, log, bf16):
+            if bar is not None:
+                bar.update(p.steps - step - 1)                  # the bar counts the ceiling; this fit is done
+            break
+    if judge is not None:
+        net.load_state_dict(judge.best_state)
     n = min(len(r), len(f))
     batches = (_cl(nuisance(torch.cat([r[i:i + 128], f[i:i + 128]]), gen, p)) for i in range(0, n, 128))
     torch.optim.swa_utils.update_bn(batches, net)          # exact statistics over the training images
     return net.eval()
+
+
+class _Validation:
+    """A converging fit's held-out share of its training images, its rate schedule and its stopping rule."""
+
+    def __init__(self, r: torch.Tensor, f: torch.Tensor, gen: torch.Generator, p: Protocol):
+        nr, nf = round(len(r) * VAL_SHARE), round(len(f) * VAL_SHARE)
+        pr, pf = torch.randperm(len(r), generator=gen), torch.randperm(len(f), generator=gen)
+        self.r_fit, self.f_fit = r[pr[nr:]], f[pf[nf:]]
+        n = min(nr, nf)
+        vr, vf = r[pr[:n]], f[pf[:n]]
+        # fixed nuisances, so every judgement sees the same images; balanced chunks of 64 + 64
+        self.x = _cl(nuisance(torch.cat([vr, vf]), gen, p))
+        self.y = torch.cat([torch.ones(n), torch.zeros(n)])
+        self.n = n
+        self.best, self.best_state, self.since, self.halvings = math.inf, None, 0, 0
+        self.took_off, self.scale, self.perfect = False, 1.0, 0
+
+    def set_rate(self, opt, step: int) -> None:
+        warm = min(1.0, (step + 1) / WARMUP_STEPS)
+        for g in opt.param_groups:
+            g["lr"] = LR * warm * self.scale
+
+    @torch.no_grad()
+    def judge(self, net: Detector, step: int, log: FitLog, bf16: bool) -> bool:
+        """Record the validation loss and accuracy; True when the fit should stop."""
+        bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+        momenta = [m.momentum for m in bns]
+        for m in bns:                          # train-mode batch norm on balanced chunks, running stats untouched
+            m.momentum = 0.0
+        outs = []
+        for i in range(0, self.n, 64):
+            j = min(i + 64, self.n)
+            chunk = torch.cat([self.x[i:j], self.x[self.n + i:self.n + j]])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                o = net(chunk).float()
+            k = len(chunk) // 2
+            outs.append((o[:k], o[k:]))
+        for m, mo in zip(bns, momenta):
+            m.momentum = mo
+        real = torch.cat([a for a, _ in outs])
+        fake = torch.cat([b for _, b in outs])
+        logits_ = torch.cat([real, fake])
+        loss = float(F.binary_cross_entropy_with_logits(logits_, self.y))
+        acc = float(((real > 0).sum() + (fake <= 0).sum()) / len(logits_))
+        log.steps.append(step)
+        log.val_loss.append(loss)
+        log.val_acc.append(acc)
+        self.perfect = self.perfect + 1 if loss < SEPARATED else 0
+        if self.perfect >= PATIENCE:            # it tells nearly every held-out image apart: little left to learn
+            log.reason = "converged"
+            if loss < self.best:
+                self.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            return True
+        if loss < self.best - max(1e-3, 0.01 * self.best):
+            self.best, self.since = loss, 0
+            self.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            self.since += 1
+        if self.best_state is None:
+            self.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        if not self.took_off:
+            self.took_off = self.best < math.log(2) - TAKEOFF
+            if not self.took_off and step >= TAKEOFF_STEPS:
+                log.reason = "never left chance"
+                return True
+            if not self.took_off:
+                return False
+        if self.since >= PATIENCE:
+            if self.halvings >= HALVINGS:
+                log.reason = "converged"
+                return True
+            self.halvings, self.scale, self.since = self.halvings + 1, self.scale / 2, 0
+        return False
 
 
 @torch.no_grad()
@@ -190,6 +322,7 @@ class Fold:
     real_scores: np.ndarray
     fake_scores: np.ndarray
     fake_index: np.ndarray      # which of the fakes passed in were held out, in the order of fake_scores
+    log: FitLog = field(default_factory=FitLog)     # how the fit went (its validation curve, where it stopped)
 
 
 def _split(n: int, n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,21 +330,24 @@ def _split(n: int, n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np
     return order[:n_train], order[n_train:n_train + n_test]
 
 
-def one_fold(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol, bar=None) -> Fold:
+def one_fold(real: np.ndarray, fake: np.ndarray, seed: int, p: Protocol, bar=None, should_stop=None) -> Fold:
     rtr, rte = _split(len(real), p.n_train, p.n_test, seed)
     ftr, fte = _split(len(fake), p.n_train, p.n_test, seed + 10_000)
-    net = fit(real[rtr], fake[ftr], seed, p, bar)
+    log = FitLog()
+    net = fit(real[rtr], fake[ftr], seed, p, bar, should_stop, log)
     rs, fs = logits(net, real[rte], seed, p), logits(net, fake[fte], seed + 1, p)
     acc = (float((rs > 0).sum()) + float((fs <= 0).sum())) / (len(rs) + len(fs))
-    return Fold(net, acc, auc(rs, fs), rs, fs, fte)
+    return Fold(net, acc, auc(rs, fs), rs, fs, fte, log)
 
 
 def detectability(real: np.ndarray, fake: np.ndarray, p: Protocol = Protocol(), keep_folds: bool = False,
-                  progress: str | None = None) -> dict:
+                  progress: str | None = None, should_stop=None) -> dict:
     """The two-sample test on uint8 images: the mean held-out accuracy and AUC over the protocol's
     seeds, with a standard error: the spread between seeds (FIT_SD for a single fit, whose spread it
     cannot see), at least the binomial error of the pooled test images. `progress`: a label for a
-    progress bar of the fits' steps on stderr (stdout stays clean for --json)."""
+    progress bar of the fits' steps on stderr (stdout stays clean for --json). Under a converging
+    protocol a fit whose validation accuracy never left chance while another's did is named in
+    `failed_fits` and left out of the figure; every fit's validation curve is in `fits`."""
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"real images are {real.shape[1:]} but generated ones {fake.shape[1:]}: compare a "
                          "model with the dataset at its own resolution")
@@ -221,15 +357,21 @@ def detectability(real: np.ndarray, fake: np.ndarray, p: Protocol = Protocol(), 
                          f"{p.n_test} to judge); got {len(real)} real and {len(fake)} generated")
     with tqdm(total=len(p.seeds) * p.steps, desc=progress, unit="step", disable=progress is None,
               mininterval=2.0, file=sys.stderr) as bar:
-        folds = [one_fold(real, fake, s, p, bar) for s in p.seeds]
-    accs = np.array([f.accuracy for f in folds])
+        folds = [one_fold(real, fake, s, p, bar, should_stop) for s in p.seeds]
+    failed = [s for s, f in zip(p.seeds, folds) if not f.log.learnt]
+    if len(failed) == len(folds):              # none learnt (real against real): chance is the figure
+        failed = []
+    judged = [f for s, f in zip(p.seeds, folds) if s not in failed]
+    accs = np.array([f.accuracy for f in judged])
     acc = float(accs.mean())
     between = float(accs.std(ddof=1) / math.sqrt(len(accs))) if len(accs) > 1 else FIT_SD
     binomial = math.sqrt(max(acc * (1 - acc), 1e-4) / (2 * p.n_test * len(accs)))
-    out = {"detectability": round(acc, 4), "auc": round(float(np.mean([f.auc for f in folds])), 4),
-           "quiz": round(float(np.mean([quiz_rate(f.real_scores, f.fake_scores) for f in folds])), 4),
-           "stderr": round(max(between, binomial), 4), "folds": [round(a, 4) for a in accs.tolist()],
+    out = {"detectability": round(acc, 4), "auc": round(float(np.mean([f.auc for f in judged])), 4),
+           "quiz": round(float(np.mean([quiz_rate(f.real_scores, f.fake_scores) for f in judged])), 4),
+           "stderr": round(max(between, binomial), 4), "folds": [round(f.accuracy, 4) for f in folds],
            "protocol": p.key(), "precision": "bf16" if p.bf16() else "fp32"}
+    if p.converge:
+        out.update(fits=[f.log.summary() for f in folds], failed_fits=failed)
     if keep_folds:
         out["_folds"] = folds
     return out

@@ -81,3 +81,19 @@ def detection(model: str, path: Path | None = None) -> dict:
     lo, hi = wilson(t["found"], t["rounds"])
     rate = t["found"] / t["rounds"] if t["rounds"] else None
     return {**t, "rate": rate, "low": lo, "high": hi, "chance": CHANCE}
+
+
+def people_beside_machine(machine_quiz: float | None, found: int, rows: int, who: str = "people") -> str | None:
+    """The detector's quiz rate (the chance it picks the fake in a row of five reals and one sample) beside how
+    often people found the fake, in words; says by how much they disagree where the machine's rate falls
+    outside people's 95% interval. None where either is missing."""
+    if machine_quiz is None or not rows:
+        return None
+    lo, hi = wilson(found, rows)
+    line = (f"{who} found the fake in {found} of {rows} rows ({found / rows:.0%}, 95% {lo:.0%}-{hi:.0%}); "
+            f"the detector's quiz {machine_quiz:.0%}")
+    if lo <= machine_quiz <= hi:
+        return line + ": they agree"
+    gap = lo - machine_quiz if machine_quiz < lo else machine_quiz - hi
+    side = "finds fewer fakes than" if machine_quiz < lo else "finds more fakes than"
+    return line + f": they disagree, the detector {side} {who} by at least {gap:.0%} (outside their interval)"

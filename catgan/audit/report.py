@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from catgan.audit import detect
 from catgan.audit.degrade import ladder_position
-from catgan.audit.quiz import detection
+from catgan.audit.quiz import detection, people_beside_machine
 
 SPACE_COLUMNS = ("fd", "kid", "precision", "recall", "density", "coverage")
 LADDER_KEYS = ("real", "noise_3", "blur_1", "blur_2")
@@ -82,8 +82,9 @@ def verdict(name: str, report: dict) -> str | None:
     if "detectability" not in det:
         return None
     people = detection(name)
-    said = (f"people found the fake in {people['found']} of {people['rounds']} quiz rows (chance 1 in 6)"
-            if people["rounds"] else "no one has taken its quiz yet (Real or fake?)")
+    said = (people_beside_machine(det.get("quiz"), people["found"], people["rounds"])
+            or (f"people found the fake in {people['found']} of {people['rounds']} quiz rows (chance 1 in 6)"
+                if people["rounds"] else "no one has taken its quiz yet (Real or fake?)"))
     return (f"A fresh classifier finds **{det['detectability']:.0%}** of its samples (± {det['stderr']:.1%}; 50% is "
             f"chance), {det['on_ladder'].replace('more detectable than', 'more often than real stickers with')}; "
             f"{said}.{stale_protocol(det)}")

@@ -20,15 +20,26 @@ EDGE = 0.25             # Sobel magnitude on [-1, 1] luminance that counts as an
 BACKGROUND = 235        # all channels above this (of 255) is background
 
 
-def heat(net: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per image: where the fake logit is most sensitive (H x W, summing to 1), and the colour
-    share of that sensitivity (the gradient's part orthogonal to grey, 0-1)."""
-    x = from_uint8(images).requires_grad_(True)
-    (-net(x)).sum().backward()                                  # towards "fake"
-    g = x.grad.detach()
-    grey = g.mean(1, keepdim=True)
-    colour = ((g - grey) ** 2).sum((1, 2, 3)) / (g ** 2).sum((1, 2, 3)).clamp_min(1e-20)
-    m = blur_each(g.abs().sum(1, keepdim=True), torch.full((len(g),), 1.0), 3)[:, 0]
+SMOOTH_N = 16           # SmoothGrad: noisy copies averaged per image
+SMOOTH_SIGMA = 0.1      # their noise, in units of the [-1, 1] range (5% of it)
+
+
+def heat(net: Detector, images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per image: where the fake logit is most sensitive (H x W, summing to 1), and the colour share of that
+    sensitivity (the gradient's part orthogonal to grey, 0-1). Sensitivity is SmoothGrad's (Smilkov et al.
+    2017): the input gradient averaged over SMOOTH_N noisy copies, which keeps a place where the detector
+    looks and washes out the single-pixel lattice a raw gradient of a strided net paints over the tile."""
+    x0 = from_uint8(images)
+    gen = torch.Generator().manual_seed(seed)
+    g, signed = torch.zeros_like(x0), torch.zeros_like(x0)     # mean |gradient|, and the mean gradient
+    for _ in range(SMOOTH_N):
+        x = (x0 + SMOOTH_SIGMA * torch.randn(x0.shape, generator=gen)).requires_grad_(True)
+        (-net(x)).sum().backward()                              # towards "fake"
+        g += x.grad.abs() / SMOOTH_N
+        signed += x.grad / SMOOTH_N
+    grey = signed.mean(1, keepdim=True)
+    colour = ((signed - grey) ** 2).sum((1, 2, 3)) / (signed ** 2).sum((1, 2, 3)).clamp_min(1e-20)
+    m = blur_each(g.sum(1, keepdim=True), torch.full((len(g),), 1.0), 3)[:, 0]
     m = m / m.sum((1, 2), keepdim=True).clamp_min(1e-20)
     return m.numpy(), colour.numpy()
 

@@ -39,6 +39,7 @@ LATENT_SEED = 4242                                   # the same latents at every
 DEFAULT_EVAL_KIMG = 25                               # for runs bounded by minutes, not steps
 DETECT_BUDGET = 0.04          # detection's share of training time (FD points add about 1%: 5% in all)
 DETECT = detect.Protocol().one_fit()
+FitStopped = detect.FitStopped          # a point's detector fit given up on Stop (the trainer drops the point)
 
 
 def default_eval_kimg(steps: int, batch: int, max_minutes: float | None = None,
@@ -134,20 +135,22 @@ class QualityHook:
             return True
         return train_seconds is not None and sum(done) + done[-1] <= DETECT_BUDGET * train_seconds
 
-    def detectability(self, sample: Callable[[torch.Tensor], np.ndarray]) -> dict:
+    def detectability(self, sample: Callable[[torch.Tensor], np.ndarray], should_stop=None) -> dict:
         t0 = time.time()
         if self._judged is None:
             self._judged = detect.real_halves(np.asarray(self.ds.images), DETECT)[0]
         fake = self._draw(sample, self.detect_z, self.detect_c)
-        r = detect.detectability(self._judged, fake, DETECT)
+        r = detect.detectability(self._judged, fake, DETECT, should_stop=should_stop)
         return {"detectability": r["detectability"], "detect_auc": r["auc"], "detect_stderr": r["stderr"],
                 "detect_seconds": round(time.time() - t0, 1)}
 
     def measure(self, step: int, images_seen: int, sample: Callable[[torch.Tensor], np.ndarray],
-                train_seconds: float | None = None, reconstruct: Callable | None = None) -> dict:
+                train_seconds: float | None = None, reconstruct: Callable | None = None, should_stop=None) -> dict:
         """Score `sample(z)` (uint8 images), append the row; the row says whether it is the new best.
         `train_seconds` (the run's training time so far) paces detection. `reconstruct` (a BEGAN's D, an
-        autoencoder) adds its L1 error on 256 rendered stickers the data does not hold: `d_recon_l1`."""
+        autoencoder) adds its L1 error on 256 rendered stickers the data does not hold: `d_recon_l1`.
+        `should_stop()` is checked between the detector's steps: when it says stop, detect.FitStopped
+        leaves this method and the point is not recorded."""
         t0 = time.time()
         if self._ref is None:
             self._ref = reference(self.ds, self.n, self.space)
@@ -159,7 +162,7 @@ class QualityHook:
                 self._unseen = reconstruction.unseen_stickers(self.ds.info, images.shape[1])
             row["d_recon_l1"] = round(reconstruction.reconstruct(reconstruct, self._unseen)[1], 5)
         if self.detect_due(train_seconds):
-            row.update(self.detectability(sample))
+            row.update(self.detectability(sample, should_stop))
         row.update(seconds=round(time.time() - t0, 2), time=round(time.time(), 3))
         self.rows.append(row)
         row["best"] = best_row(self.rows) is row

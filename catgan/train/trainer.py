@@ -43,7 +43,7 @@ from catgan.pixels import from_uint8, to_uint8
 from catgan.runs import line_step
 from catgan.checkpoint import (CheckpointError, flatten_optimizer, load_checkpoint, read_meta,
                                      save_checkpoint, unflatten_optimizer)
-from catgan.train.quality import BEST, QualityHook, default_eval_kimg
+from catgan.train.quality import BEST, FitStopped, QualityHook, default_eval_kimg
 
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -406,7 +406,11 @@ class Trainer:
                                grid_png(self.sample(self.fixed_z, self.fixed_c), cols=4))
 
     def measure_quality(self, images_seen: int):
-        row = self.quality.measure(self.step, images_seen, self.sample, self.train_seconds, self.family.reconstruct)
+        try:
+            row = self.quality.measure(self.step, images_seen, self.sample, self.train_seconds, self.family.reconstruct,
+                                       should_stop=lambda: self.stop_requested)
+        except FitStopped:          # Stop pressed while the point's detector was fitting: drop the point
+            return
         self.quality_seconds += row["seconds"]
         if self.cfg.keep_points:
             (self.out / POINTS).mkdir(exist_ok=True)
