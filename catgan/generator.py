@@ -11,9 +11,13 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from catgan import latent
 from catgan.device import pick_device
+from catgan.labels import LabelSpace
 from catgan.models import get_family
 from catgan.pixels import from_uint8, to_uint8
 from catgan.checkpoint import CheckpointError, load_checkpoint
+
+
+LABEL_SEED_OFFSET = 7_919          # a seed's labels come from their own stream, not its z's
 
 
 def fuse_conv_bn(net: nn.Module) -> nn.Module:
@@ -86,22 +90,39 @@ class LoadedGenerator:
         latent by psi is the truncation trick and every page's blends, arithmetic and directions are in W."""
         return getattr(self.net, "latent_space", "z")
 
+    @property
+    def labels(self) -> LabelSpace | None:
+        """A conditional model's label space (with the data's mix); None for an unconditional one."""
+        return LabelSpace.from_json(self.meta["config"].get("labels")) if self.meta["config"].get("label_dim") else None
+
     def latents(self, seed: int, n: int = 1) -> np.ndarray:
-        """The explorer latents of a seed: its N(0, 1) z, reproducible on every machine, in this model's space."""
+        """The explorer latents of a seed: its N(0, 1) z, reproducible on every machine, in this model's space
+        (a conditional model's seed also draws its labels from the data's mix)."""
         g = torch.Generator().manual_seed(int(seed))
-        return self.from_z(torch.randn(n, self.latent_dim, generator=g).numpy())
+        return self.from_z(torch.randn(n, self.latent_dim, generator=g).numpy(), label_seed=seed)
 
     def random_latents(self, n: int, seed: int = 0) -> np.ndarray:
         """n random explorer latents (numpy's generator: directions, inversion's random starts)."""
-        return self.from_z(np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32))
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return self.from_z(z, label_seed=seed)
+
+    def label_vectors(self, n: int, seed: int) -> torch.Tensor | None:
+        """n label vectors a seed draws from the data's mix (the same on every machine); None if unconditional."""
+        space = self.labels
+        if space is None:
+            return None
+        return space.vectors(space.draw(n, torch.Generator().manual_seed(int(seed) + LABEL_SEED_OFFSET)))
 
     @torch.inference_mode()
-    def from_z(self, z) -> np.ndarray:
-        """N(0, 1) latents -> this model's explorer latents: z itself, or w - w_avg."""
+    def from_z(self, z, label_seed: int = 0) -> np.ndarray:
+        """N(0, 1) latents -> this model's explorer latents: z itself, or w - w_avg (for a conditional model,
+        w of z with the labels `label_seed` draws)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
         if self.space == "z":
             return z
-        w = [self.net.map(torch.from_numpy(z[i:i + self.batch]).to(self.device)) - self.net.w_avg
+        c = self.label_vectors(len(z), label_seed)
+        w = [self.net.map(torch.from_numpy(z[i:i + self.batch]).to(self.device),
+                          None if c is None else c[i:i + self.batch].to(self.device)) - self.net.w_avg
              for i in range(0, len(z), self.batch)]
         return torch.cat(w).float().cpu().numpy() if w else z
 
@@ -151,8 +172,15 @@ class LoadedGenerator:
         if "level" in kw:            # a growing critic saved before its last stage sees its own resolution
             x = torch.nn.functional.adaptive_avg_pool2d(x, 4 * 2 ** kw["level"])
         fam = get_family(self.family)
-        return torch.cat([fam.realism(lambda v: self.critic(v, **kw), x[i:i + self.batch])
-                          for i in range(0, len(x), self.batch)]).cpu().numpy()
+        space = self.labels
+        if space is not None:          # a conditional critic judges against the data's average label
+            rows = [label for label, _ in space.mix]
+            mean = (space.vectors(rows) * torch.tensor([share for _, share in space.mix])[:, None]).sum(0)
+            kw = {**kw, "c": mean[None].to(self.device)}
+
+        def judge(v):
+            return self.critic(v, **{k: (a.expand(len(v), -1) if k == "c" else a) for k, a in kw.items()})
+        return torch.cat([fam.realism(judge, x[i:i + self.batch]) for i in range(0, len(x), self.batch)]).cpu().numpy()
 
 
 def load_generator(path: str | Path, device: str | torch.device | None = None,
@@ -164,6 +192,10 @@ def load_generator(path: str | Path, device: str | torch.device | None = None,
     except ValueError as e:
         raise CheckpointError(f"{path}: {e}")
     cfg = meta["config"]
+    if cfg.get("label_dim") and getattr(family.Generator, "latent_space", "z") != "w":
+        raise CheckpointError(f"{path}: a conditional {family.name} model; the explorer draws conditional models "
+                              "with a mapping network (stylegan2) so far. Train --cond with --model stylegan2, or "
+                              "evaluate this one with its run's quality points")
     dev = pick_device(device) if not isinstance(device, torch.device) else device
     net_name = meta.get("sample_net", "G")
     net = prepare_for_sampling(_build(path, family, family.Generator, cfg, _subdict(tensors, net_name)), dev)

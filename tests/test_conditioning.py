@@ -93,3 +93,27 @@ def test_cond_on_a_dataset_without_labels_is_refused_by_name(tmp_path, tiny_cfg)
         Trainer(tiny_cfg("dcgan", data=str(bare.path), cond="labels"))
     with pytest.raises(ValueError, match="not a kind of conditioning"):
         Trainer(tiny_cfg("dcgan", cond="colour"))
+
+
+def test_a_conditional_stylegan2_samples_through_the_explorer_a_seed_its_own_labels(tiny_cfg, tmp_path):
+    """In W a label lives in w (mapping(z, c)), so every page draws a conditional model unchanged: a seed
+    draws its labels from the data's mix, the same on every load; a z-space conditional family and the web
+    export refuse by name until the kind-of-cat picker comes."""
+    from catgan import load_generator
+    from catgan.checkpoint import CheckpointError
+    from catgan.web.export import WebExportError, export_web
+    cfg = tiny_cfg("stylegan2", out="cond", steps=2, cond="labels", overrides={**TINY["stylegan2"],
+                                                                                 "cond_ramp_kimg": 0})
+    train(cfg)
+    g = load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu", with_critic=True)
+    assert g.labels is not None and g.labels.dim == 20
+    assert g.realism(g.generate(g.latents(0, 3))).shape == (3,)        # its own judge, at the average label
+    a = g.generate(g.latents(3, 4))
+    assert np.array_equal(a, load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu").generate(g.latents(3, 4)))
+    assert not np.array_equal(g.label_vectors(64, 3), g.label_vectors(64, 4))
+    with pytest.raises(WebExportError, match="conditional model"):
+        export_web(f"{cfg.out}/{CHECKPOINT}", tmp_path / "site")
+    dc = tiny_cfg("dcgan", out="dcond", steps=2, cond="labels")
+    train(dc)
+    with pytest.raises(CheckpointError, match="conditional dcgan model"):
+        load_generator(f"{dc.out}/{CHECKPOINT}", device="cpu")

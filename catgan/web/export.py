@@ -109,6 +109,9 @@ def export_web(model: str | Path, out: str | Path) -> dict:
     card_path = model.parent / "card.json"
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     name = model.parent.name if model.name == "model.safetensors" else model.stem
+    if g.labels is not None:
+        raise WebExportError(f"{model} is a conditional model: its labels are not in the web page yet (the page "
+                             "takes z alone); export an unconditional model")
     blob = onnx_bytes(g)
     with atomic_dir(out) as tmp:
         for f in ("index.html", "app.js"):
