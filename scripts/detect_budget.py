@@ -10,7 +10,6 @@ prints one row per (pair, ceiling): the figure ± its error, where each fit stop
 never left chance; the JSON keeps every fit's validation curve.
 """
 import argparse
-import json
 import sys
 import time
 from dataclasses import replace
