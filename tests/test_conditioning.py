@@ -117,3 +117,43 @@ def test_a_conditional_stylegan2_samples_through_the_explorer_a_seed_its_own_lab
     train(dc)
     with pytest.raises(CheckpointError, match="conditional dcgan model"):
         load_generator(f"{dc.out}/{CHECKPOINT}", device="cpu")
+
+
+def test_a_stylegan2_run_saved_before_the_nets_were_split_is_refused_on_resume_and_continues_by_init_from(
+        tiny_cfg, tmp_path):
+    """Its weights load (a key map), but its Adam state is by parameter order, which changed: resuming it would
+    pair moments with the wrong weights, so it is refused by name, and --init-from continues it."""
+    from catgan.checkpoint import save_checkpoint
+    from catgan.models.stylegan2 import _upgrade_keys
+    cfg = tiny_cfg("stylegan2", out="old", steps=2)
+    train(cfg)
+    path = f"{cfg.out}/{CHECKPOINT}"
+    tensors, meta = load_checkpoint(path)
+    renamed = {}
+    for k, v in tensors.items():                     # back to the old names, as such a run saved them
+        if k.startswith("G.synthesis.blocks.") or k.startswith("G.mapping.fc."):
+            renamed[_old_name(k)] = v
+        else:
+            renamed[k] = v
+    probe = {k[2:]: 0 for k in renamed if k.startswith("G.")}
+    _upgrade_keys(probe)
+    assert set(probe) == {k[2:] for k in tensors if k.startswith("G.")}     # the key map undoes the renaming
+    save_checkpoint(path, renamed, meta)
+    cfg.steps = 4
+    with pytest.raises(ValueError, match="cannot be resumed.*--init-from"):
+        train(cfg)
+    fork = tiny_cfg("stylegan2", out="fork", steps=4, init_from=path)
+    assert train(fork)["state"] == "finished"
+
+
+def _old_name(key):
+    parts = key.split(".")
+    if parts[1] == "mapping":
+        return ".".join(["G", "mapping", "net", *parts[3:]])
+    block, layer = int(parts[3]), parts[4]
+    if layer == "const":
+        return "G.synthesis.const"
+    if layer == "torgb":
+        return ".".join(["G", "synthesis", "to_rgb", str(block), *parts[5:]])
+    j = 0 if block == 0 else 2 * block - 1 + (layer == "conv1")
+    return ".".join(["G", "synthesis", "convs", str(j), *parts[5:]])

@@ -193,6 +193,11 @@ class Family:
             return add_label_layers(self.nets[name], state)
         return state
 
+    def cannot_resume(self, keys) -> str | None:
+        """Why a training checkpoint with these tensor names cannot be resumed by this code (its optimiser
+        state no longer lines up with the nets), or None."""
+        return None
+
     def sample_kwargs(self) -> dict:
         """Arguments the sampling net needs besides z (e.g. the growing GAN's level and alpha)."""
         return {}

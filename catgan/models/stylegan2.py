@@ -325,6 +325,12 @@ class StyleGAN2(Family):
         return {"loss_D": loss_d.item(), "loss_G": loss_g.item(), "D_x": torch.sigmoid(d_real).mean().item(),
                 "D_G_z": torch.sigmoid(d_fake).mean().item(), "r1": self.last_r1}
 
+    def cannot_resume(self, keys):
+        if any(k.startswith(("G.mapping.net.", "G.synthesis.convs.")) for k in keys):
+            return ("it was saved before StyleGAN2's nets were split into their parts, so its optimiser state no "
+                    "longer lines up with them")
+        return None
+
     def fit_weights(self, name, state):
         state = dict(state)
         _upgrade_keys(state)                   # a parent saved before the nets were split into their parts

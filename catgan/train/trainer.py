@@ -307,6 +307,10 @@ class Trainer:
         tensors, meta = load_checkpoint(path)
         if meta["family"] != self.cfg.model:
             raise ValueError(f"{self.out} holds a {meta['family']} run, not {self.cfg.model}; choose another --out")
+        why = self.family.cannot_resume(tensors)
+        if why:
+            raise ValueError(f"{self.out} cannot be resumed: {why}. Continue it as a new run from its weights: "
+                             f"--out NEW --init-from {path} (fresh optimisers, warmed up)")
         for name, net in self.family.nets.items():
             prefix = name + "."
             net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
