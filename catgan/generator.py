@@ -1,6 +1,7 @@
 """`load_generator`: a checkpoint -> a ready-to-sample generator (eval mode, best device)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,9 +91,9 @@ class LoadedGenerator:
         latent by psi is the truncation trick and every page's blends, arithmetic and directions are in W."""
         return getattr(self.net, "latent_space", "z")
 
-    @property
+    @functools.cached_property
     def labels(self) -> LabelSpace | None:
-        """A conditional model's label space (with the data's mix); None for an unconditional one."""
+        """A conditional model's label space (with the data's mix; read once); None for an unconditional one."""
         return LabelSpace.from_json(self.meta["config"].get("labels")) if self.meta["config"].get("label_dim") else None
 
     def latents(self, seed: int, n: int = 1) -> np.ndarray:
