@@ -107,21 +107,29 @@ class LoadedGenerator:
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.from_z(z, label_seed=seed)
 
-    def label_vectors(self, n: int, seed: int) -> torch.Tensor | None:
-        """n label vectors a seed draws from the data's mix (the same on every machine); None if unconditional."""
+    def label_rows(self, n: int, seed: int, fixed: dict[str, int | None] | None = None) -> np.ndarray | None:
+        """n labels (index rows) a seed draws from the data's mix, with any attributes in `fixed` held (the
+        same on every machine); None if unconditional."""
         space = self.labels
         if space is None:
             return None
-        return space.vectors(space.draw(n, torch.Generator().manual_seed(int(seed) + LABEL_SEED_OFFSET)))
+        return space.draw(n, torch.Generator().manual_seed(int(seed) + LABEL_SEED_OFFSET), fixed)
+
+    def label_vectors(self, n: int, seed: int) -> torch.Tensor | None:
+        """The vectors of `label_rows(n, seed)`; None if unconditional."""
+        rows = self.label_rows(n, seed)
+        return None if rows is None else self.labels.vectors(rows)
 
     @torch.inference_mode()
-    def from_z(self, z, label_seed: int = 0) -> np.ndarray:
+    def from_z(self, z, label_seed: int = 0, rows: np.ndarray | None = None) -> np.ndarray:
         """N(0, 1) latents -> this model's explorer latents: z itself, or w - w_avg (for a conditional model,
-        w of z with the labels `label_seed` draws)."""
+        w of z with labels `rows`, or those `label_seed` draws)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
         if self.space == "z":
             return z
-        c = self.label_vectors(len(z), label_seed)
+        if rows is None:
+            rows = self.label_rows(len(z), label_seed)
+        c = None if rows is None else self.labels.vectors(rows)
         w = [self.net.map(torch.from_numpy(z[i:i + self.batch]).to(self.device),
                           None if c is None else c[i:i + self.batch].to(self.device)) - self.net.w_avg
              for i in range(0, len(z), self.batch)]

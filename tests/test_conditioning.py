@@ -8,6 +8,7 @@ from catgan.checkpoint import load_checkpoint, read_meta
 from catgan.data.dataset import write_dataset
 from catgan.labels import LabelError, LabelSpace
 from catgan.models import FAMILIES
+from catgan.models.layers import LabelEmbedding
 from catgan.train.trainer import CHECKPOINT, Trainer, train
 from conftest import TINY
 
@@ -57,6 +58,9 @@ def test_the_label_changes_the_image_and_a_seed_and_label_always_give_the_same_o
     torch.manual_seed(0)
     cfg = fam.config("cpu", resolution=32, **{**TINY[model], "label_dim": 20})
     G = fam.Generator(**cfg).eval()
+    for m in G.modules():         # label weights that start at zero (StyleGAN2's), as if they had learnt
+        if isinstance(m, LabelEmbedding) and m.into is not None:
+            torch.nn.init.normal_(m.into.weight)
     z = torch.randn(2, cfg["latent_dim"], generator=torch.Generator().manual_seed(5)).repeat(2, 1)
     c = torch.zeros(4, 20)
     c[:2, 0] = c[2:, 1] = 1                                     # two poses, the same two latents
@@ -72,18 +76,29 @@ def test_a_conditional_run_from_an_unconditional_parent_starts_where_the_parent_
     train(parent)
     child = Trainer(tiny_cfg(model, out="child", steps=8, cond="labels", init_from=f"{parent.out}/{CHECKPOINT}"))
     child.init_weights(child.cfg.init_from)
-    assert child.model_cfg["cond_ramp_kimg"] > 0 and child.label_strength() == 0.0
+    assert child.label_strength() == 1.0                        # no ramp unless asked for
     was = Trainer(tiny_cfg(model, out="parent", steps=4))
     was.resume()
     with torch.no_grad():
         mine = child.sample(child.fixed_z, child.fixed_c).astype(int)
         theirs = was.sample(was.fixed_z).astype(int)
-    assert np.abs(mine - theirs).max() <= 1                  # the labels are in at strength 0: the same cats
-    ramp_steps = child.model_cfg["cond_ramp_kimg"] * 1000 / 8
-    child.step += int(ramp_steps / 2)
-    assert child.label_strength() == pytest.approx(0.5, abs=0.01)
-    child.step += int(ramp_steps)                               # past the ramp: fully conditioned
-    assert child.label_strength() == 1.0
+    assert np.abs(mine - theirs).max() <= 1                  # the labels are fully in, at zero weight: the same cats
+    kw, c = was.family.sample_kwargs(), child.fixed_c[:4]
+    size = 4 * 2 ** kw["level"] if "level" in kw else 32              # a growing critic at its current size
+    x = torch.rand(4, 3, size, size) * 2 - 1
+    with torch.no_grad():                                      # and D judges as the parent's did
+        judged = child.family.realism(lambda v: child.family.nets["D"](v, c, **kw), x)
+        parent_judged = was.family.realism(lambda v: was.family.nets["D"](v, **kw), x)
+    assert torch.allclose(judged, parent_judged, atol=1e-4)
+
+
+def test_labels_ramp_in_over_cond_ramp_kimg_when_asked(tiny_cfg):
+    run = Trainer(tiny_cfg("dcgan", cond="labels", overrides={**TINY["dcgan"], "cond_ramp_kimg": 1}))
+    assert run.label_strength() == 0.0
+    run.step = 1000 // 8 // 2                                  # half of 1 k images at batch 8
+    assert run.label_strength() == pytest.approx(0.5, abs=0.01)
+    run.step = 1000 // 8
+    assert run.label_strength() == 1.0
 
 
 def test_cond_on_a_dataset_without_labels_is_refused_by_name(tmp_path, tiny_cfg):

@@ -208,8 +208,10 @@ def test_report_card_shows_the_most_detectable_samples_with_their_heat_maps(app,
         heat = page.locator("[data-testid='stImage'] img").nth(1)        # after the row of samples
         heat.wait_for()
         assert page.evaluate("img => img.complete && img.naturalWidth > 0", heat.element_handle())
-        first_image = page.locator("[data-testid='stImage']").first.bounding_box()
-        first_table = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+        first_image = page.locator("[data-testid='stImage']").first
+        first_table = page.locator("[data-testid='stDataFrame']").first
+        first_table.wait_for()                                   # tables draw after the pictures
+        first_image, first_table = first_image.bounding_box(), first_table.bounding_box()
         assert first_image["y"] < first_table["y"]                           # pictures before tables
         main = page.locator("[data-testid='stMain']").bounding_box()
         for table in page.locator("[data-testid='stDataFrame']").all():

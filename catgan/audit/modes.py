@@ -54,6 +54,21 @@ def label_measures(ds: Dataset, fake_images: np.ndarray | None, check: np.ndarra
     return out
 
 
+def label_agreement(asked: dict[str, np.ndarray], read: dict[str, np.ndarray]) -> dict:
+    """Does a conditional model draw the kind of cat it is asked for? Per attribute, the share of samples
+    whose label read back (by the sticker space's heads) is the one asked, beside the share a model that
+    ignored its labels would reach (sum over values of asked share x read share); "all": every attribute at
+    once. The classifier's accuracy on real stickers is the ceiling."""
+    out = {}
+    for a in asked:
+        want, got = np.asarray(asked[a]), np.asarray(read[a])
+        k = int(max(want.max(initial=0), got.max(initial=0))) + 1
+        chance = float(np.bincount(want, minlength=k) @ np.bincount(got, minlength=k)) / max(len(want), 1) ** 2
+        out[a] = {"agreement": float((want == got).mean()), "if_ignored": chance}
+    out["all"] = float(np.all([np.asarray(asked[a]) == np.asarray(read[a]) for a in asked], axis=0).mean())
+    return out
+
+
 RARE_RATIO = 0.5      # a pair is drawn rarely when its generated share is under half its real share
 MIN_JUDGED = 20       # a pair's caught share is shown only when the detector judged this many of its samples
 

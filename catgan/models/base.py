@@ -187,8 +187,8 @@ class Family:
     def fit_weights(self, name: str, state: dict) -> dict:
         """A trained net's weights for this run's net `name` (--init-from); a family whose nets can grow
         (the growing WGAN widens) adapts them here. A conditional run from an unconditional parent keeps
-        the parent's weights and adds its label layers fresh (`layers.add_label_layers`): their strength
-        ramps up from 0, so at first the nets draw and judge as the parent's did."""
+        the parent's weights and adds its label layers (`layers.add_label_layers`), whose last weights
+        start at zero, so at first the nets draw and judge as the parent's did."""
         if self.conditional:
             return add_label_layers(self.nets[name], state)
         return state

@@ -141,7 +141,7 @@ class Discriminator(nn.Module):
         self.from_rgb = nn.Sequential(nn.Conv2d(3, ch[0], 3, 1, 1), _act(act))
         self.enc = nn.ModuleList(VanishingResidual(ch[max(i - 1, 0)], ch[i], repeats, norm, act) for i in range(n))
         self.fc = nn.Linear(ch[-1] * BASE * BASE, hidden)
-        self.code_label = LabelEmbedding(label_dim, hidden) if label_dim else None
+        self.code_label = LabelEmbedding(label_dim, hidden, into=hidden) if label_dim else None
         self.dec = Decoder(resolution, hidden, d_channels, repeats, out_act=False, norm=norm, act=act,
                            label_dim=label_dim)
 

@@ -123,30 +123,39 @@ def _plain(layer: nn.Module, weight: torch.Tensor, bias: torch.Tensor) -> nn.Mod
 # --- conditioning -----------------------------------------------------------------------------------
 # A label is a float vector (catgan.labels: the renderer's one-hots side by side, a folder's class, a
 # cluster). A conditional generator takes `LabelEmbedding(c)` beside its latent; a conditional
-# discriminator adds `Projection(h, c)` to its logit. Both scale the label's say by a `strength` buffer
-# that a run started from an unconditional parent ramps from 0 to 1 (transitional cGAN, Shahbazi et al.
-# 2022): at 0 the nets draw and judge exactly as the parent did.
+# discriminator adds `Projection(h, c)` to its logit. The weights that carry the label into a net start at
+# zero, so a run from an unconditional parent first draws and judges exactly as the parent did. Both
+# scale the label's say by a `strength` buffer that `--set cond_ramp_kimg=N` ramps from 0 to 1 over N k
+# images (transitional cGAN, Shahbazi et al. 2022); by default it is 1.
 
 class LabelEmbedding(nn.Module):
     """A label vector -> `dim` numbers of unit mean square (stylegan2-ada-pytorch's `embed` + normalise),
-    times the conditioning strength."""
+    times the conditioning strength. With `into`, also the label's weights in the first layer it feeds
+    (`into` outputs, added to that layer's own), kept apart so they learn at the full rate where that layer
+    learns slowly (StyleGAN2's mapping: 0.01) and start at zero, so a parent's samples are unchanged."""
 
-    def __init__(self, label_dim: int, dim: int):
+    def __init__(self, label_dim: int, dim: int, into: int = 0):
         super().__init__()
         self.embed = EqLinear(label_dim, dim, gain=1.0)
+        self.into = EqLinear(dim, into, gain=1.0) if into else None
+        if self.into is not None:
+            nn.init.zeros_(self.into.weight)
         self.register_buffer("strength", torch.ones(()))
 
     def forward(self, c: torch.Tensor) -> torch.Tensor:
-        return normalize_2nd_moment(self.embed(c.float())) * self.strength
+        e = normalize_2nd_moment(self.embed(c.float())) * self.strength
+        return e if self.into is None else self.into(e)
 
 
 class Projection(nn.Module):
     """The projection discriminator's label term (Miyato & Koyama 2018): <h, embed(c)> / sqrt(dim) for D's
-    last hidden features h, added to its unconditional logit, times the conditioning strength."""
+    last hidden features h, added to its unconditional logit, times the conditioning strength. The
+    embedding starts at zero: D's first judgement is its unconditional one."""
 
     def __init__(self, label_dim: int, dim: int):
         super().__init__()
         self.embed = EqLinear(label_dim, dim, gain=1.0)
+        nn.init.zeros_(self.embed.weight)
         self.register_buffer("strength", torch.ones(()))
         self.norm = 1 / math.sqrt(dim)
 
@@ -162,19 +171,19 @@ def set_label_strength(net: nn.Module, strength: float) -> None:
 
 
 def add_label_layers(net: nn.Module, state: dict) -> dict:
-    """An unconditional parent's weights for the conditional `net`: the label layers (embeddings and
-    projections) the parent lacks start as `net` has them, at strength 0, and a layer whose input grew by
-    the label's embedding keeps its old inputs' weights (the new ones as `net` has them; they see 0 until
-    the strength ramps up). An equalised layer divides its weight by sqrt(fan_in), so its old weights are
-    scaled up by sqrt(new fan_in / old fan_in) to compute what they did. Anything else that does not fit
-    is left for load_state_dict to name."""
+    """An unconditional parent's weights for the conditional `net`, drawing what the parent drew: the label
+    layers (embeddings and projections) the parent lacks start as `net` has them (their last weights at
+    zero), and a layer whose input grew by the label's embedding keeps its old inputs' weights, its new ones
+    at zero. An equalised layer divides its weight by sqrt(fan_in), so its old weights are scaled up by
+    sqrt(new fan_in / old fan_in) to compute what they did. Anything else that does not fit is left for
+    load_state_dict to name."""
     fresh = net.state_dict()
     owners = dict(net.named_modules())
     label_prefixes = tuple(f"{name}." for name, m in owners.items() if isinstance(m, (LabelEmbedding, Projection)))
     out = dict(state)
     for key, new in fresh.items():
         if key.startswith(label_prefixes) and key not in out:
-            out[key] = torch.zeros_like(new) if key.endswith("strength") else new
+            out[key] = new
             continue
         old = out.get(key)
         if old is None or old.shape == new.shape or old.dim() < 2:
@@ -185,7 +194,7 @@ def add_label_layers(net: nn.Module, state: dict) -> dict:
         grown = [d for d in range(old.dim()) if old.shape[d] != new.shape[d]]
         if grown != [axis] or old.shape[axis] > new.shape[axis]:
             continue
-        widened = new.clone()
+        widened = torch.zeros_like(new)
         scale = math.sqrt(new.shape[axis] / old.shape[axis]) if isinstance(owner, (EqLinear, EqConv)) else 1.0
         widened.narrow(axis, 0, old.shape[axis]).copy_(old * scale)
         out[key] = widened

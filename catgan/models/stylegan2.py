@@ -173,20 +173,25 @@ class SynthesisNetwork(nn.Module):
 
 
 class MappingNetwork(nn.Module):
-    """z (and, conditioned, the label's embedding beside it) -> w: dense layers at 0.01 of the rate."""
+    """z (and, conditioned, the label's embedding beside it) -> w: dense layers at 0.01 of the rate.
+
+    The first layer sees [z, embed(c)] as stylegan2-ada-pytorch's --cond has it, written as two sums: its
+    label half lives in the embedding (`into`), at the full rate and starting at zero. At 0.01 of the rate
+    from an unconditional parent, the labels took 100 k images to move the samples by chance-level amounts
+    while the discriminator's projection had learnt to check them."""
 
     def __init__(self, latent_dim, layers, label_dim=0, lr_mul=0.01):
         super().__init__()
-        self.embed = LabelEmbedding(label_dim, latent_dim) if label_dim else None
-        cin = [latent_dim * (2 if label_dim else 1)] + [latent_dim] * (layers - 1)
-        self.fc = nn.ModuleList(EqLinear(c, latent_dim, gain=1.0, lr_mul=lr_mul) for c in cin)
+        self.embed = LabelEmbedding(label_dim, latent_dim, into=latent_dim) if label_dim else None
+        self.fc = nn.ModuleList(EqLinear(latent_dim, latent_dim, gain=1.0, lr_mul=lr_mul) for _ in range(layers))
 
     def forward(self, z, c=None):
         x = normalize_2nd_moment(z)
-        if self.embed is not None:
-            x = torch.cat([x, self.embed(c)], dim=1)
-        for layer in self.fc:
-            x = lrelu(layer(x)) * SQRT2
+        for i, layer in enumerate(self.fc):
+            x = layer(x)
+            if i == 0 and self.embed is not None:
+                x = x + self.embed(c)
+            x = lrelu(x) * SQRT2
         return x
 
 

@@ -49,7 +49,6 @@ from catgan.train.quality import BEST, FitStopped, QualityHook, default_eval_kim
 CHECKPOINT = "checkpoint.safetensors"
 N_FIXED = 16
 DEFAULT_WARMUP_KIMG = 20        # a run continued --init-from ramps its learning rates up over 20 k images
-DEFAULT_COND_RAMP_KIMG = 100    # a conditional run from an unconditional parent ramps its labels in over 100 k
 
 
 @dataclass
@@ -158,9 +157,8 @@ def load_images(data: str, resolution: int):
                **{k: ds.info[k] for k in ("seed", "renderer_version") if k in ds.info}}, ds   # to recreate renders
 
 
-def cond_overrides(cond: str | None, ds, init_from: str | None, overrides: dict) -> dict:
-    """--cond as config values: the label space with the data's mix (catgan.labels), and, for a run from
-    an unconditional parent, the ramp that brings the labels in (unless --set gives one)."""
+def cond_overrides(cond: str | None, ds) -> dict:
+    """--cond as config values: the label space with the data's mix (catgan.labels)."""
     if cond is None:
         return {}
     if cond != "labels":
@@ -171,11 +169,7 @@ def cond_overrides(cond: str | None, ds, init_from: str | None, overrides: dict)
                          "stickers (--data stickers, or `catgan prepare synthetic`) carry pose, item, coat and eyes; "
                          "train without --cond on this data")
     space = LabelSpace.of_dataset(ds.labels, ds.label_names)
-    out = {"label_dim": space.dim, "labels": space.to_json()}
-    from_unconditional = init_from and not read_meta(init_from).get("config", {}).get("label_dim")
-    if from_unconditional and "cond_ramp_kimg" not in overrides:
-        out["cond_ramp_kimg"] = DEFAULT_COND_RAMP_KIMG
-    return out
+    return {"label_dim": space.dim, "labels": space.to_json()}
 
 
 def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
@@ -194,7 +188,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
         self.images, self.dataset_info, dataset = load_images(cfg.data, cfg.resolution)
-        cfg.overrides = {**cond_overrides(cfg.cond, dataset, cfg.init_from, cfg.overrides), **cfg.overrides}
+        cfg.overrides = {**cond_overrides(cfg.cond, dataset), **cfg.overrides}
         self.model_cfg = self._saved_config() or self._source_config() or diffaug.few_shot_defaults(
             family_cls.config(cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr,
                                              **cfg.overrides}),
