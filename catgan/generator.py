@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from catgan.checkpoint import CheckpointError, load_checkpoint
 
 
 LABEL_SEED_OFFSET = 7_919          # a seed's labels come from their own stream, not its z's
+CENTRE_SEED = 424_242              # the latents a conditional model's origin averages
 
 
 def fuse_conv_bn(net: nn.Module) -> nn.Module:
@@ -83,6 +84,8 @@ class LoadedGenerator:
     critic: torch.nn.Module | None = None
     batch: int = 64
     _shell: float | None = None
+    kind: dict[str, int | None] | None = None     # a conditional model's held label values (None: any)
+    _centre: np.ndarray | None = None
 
     @property
     def space(self) -> str:
@@ -107,13 +110,19 @@ class LoadedGenerator:
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.from_z(z, label_seed=seed)
 
+    def with_kind(self, kind: dict[str, int | None]) -> "LoadedGenerator":
+        """The same model (the same nets) drawing one kind of cat: every seed holds the attributes `kind`
+        gives a value (LabelSpace.parse) and draws the rest from the data's mix among such cats."""
+        return replace(self, kind={k: v for k, v in kind.items() if v is not None} or None, _centre=None)
+
     def label_rows(self, n: int, seed: int, fixed: dict[str, int | None] | None = None) -> np.ndarray | None:
-        """n labels (index rows) a seed draws from the data's mix, with any attributes in `fixed` held (the
-        same on every machine); None if unconditional."""
+        """n labels (index rows) a seed draws from the data's mix, with this view's kind and any attributes
+        in `fixed` held (the same on every machine); None if unconditional."""
         space = self.labels
         if space is None:
             return None
-        return space.draw(n, torch.Generator().manual_seed(int(seed) + LABEL_SEED_OFFSET), fixed)
+        held = {**(self.kind or {}), **{k: v for k, v in (fixed or {}).items() if v is not None}}
+        return space.draw(n, torch.Generator().manual_seed(int(seed) + LABEL_SEED_OFFSET), held)
 
     def label_vectors(self, n: int, seed: int) -> torch.Tensor | None:
         """The vectors of `label_rows(n, seed)`; None if unconditional."""
@@ -142,6 +151,16 @@ class LoadedGenerator:
         if self.space == "w":
             z = self.from_z(z)[0] - self.from_z(np.zeros_like(z))[0]
         return (z if base is None else base + z).astype(np.float32)
+
+    def centre(self) -> np.ndarray:
+        """The explorer's origin: zero, or for a conditional model the mean of 1,000 seeds' latents of this
+        view's kind (w - w_avg averaged), so that the origin, too, is that kind of cat."""
+        if self.labels is None:
+            return np.zeros(self.latent_dim, np.float32)
+        if self._centre is None:
+            z = np.random.default_rng(CENTRE_SEED).standard_normal((1000, self.latent_dim)).astype(np.float32)
+            self._centre = self.from_z(z, label_seed=CENTRE_SEED).mean(0)
+        return self._centre
 
     def latent_shell(self) -> float:
         """The typical length of an explorer latent (inversion's prior pulls towards it): sqrt(dim) for z,

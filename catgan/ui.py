@@ -102,9 +102,26 @@ def model_page(title: str, intro: str, with_critic: bool = False) -> tuple[catal
     g = load(entry, with_critic=with_critic) if entry else None
     if g is None:
         st.stop()
+    g = kind_picker(g)
     if g.space == "w":
         st.caption(W_NOTE)
     return entry, g
+
+
+def kind_picker(g: LoadedGenerator) -> LoadedGenerator:
+    """A conditional model's "kind of cat" in the sidebar: each attribute "any" (a seed draws it from the
+    data's mix) or one value. Bound to the URL (?pose=sleeping&item=cup), so a link and every page keep it."""
+    space = g.labels
+    if space is None:
+        return g
+    st.sidebar.markdown("**Kind of cat**")
+    choice = {name: st.sidebar.selectbox(name.capitalize(), ["any", *values], key=name, bind="query-params")
+              for name, values in space.attributes.items()}
+    held = space.parse(choice)
+    if any(v is not None for v in held.values()):
+        st.sidebar.caption("Every seed here draws this kind; the attributes left at *any* come from the data's mix "
+                           "among such cats.")
+    return g.with_kind(held)
 
 
 W_NOTE = ("This model has a mapping network, so its latents here live in **W**: w = mapping(z), centred on the "
@@ -117,7 +134,7 @@ def scale_label(g: LoadedGenerator) -> str:
 
 
 def model_key(g: LoadedGenerator) -> str:
-    return f"{g.path}:{g.path.stat().st_mtime}:{g.device}"
+    return f"{g.path}:{g.path.stat().st_mtime}:{g.device}:{sorted((g.kind or {}).items())}"
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

@@ -126,6 +126,13 @@ def test_a_conditional_stylegan2_samples_through_the_explorer_a_seed_its_own_lab
     a = g.generate(g.latents(3, 4))
     assert np.array_equal(a, load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu").generate(g.latents(3, 4)))
     assert not np.array_equal(g.label_vectors(64, 3), g.label_vectors(64, 4))
+    sleeping = g.with_kind(g.labels.parse({"pose": "sleeping", "coat": None}))       # the kind-of-cat picker's view
+    pose = g.labels.names.index("pose")
+    assert (sleeping.label_rows(64, 3)[:, pose] == g.labels.attributes["pose"].index("sleeping")).all()
+    assert sleeping.net is g.net and g.kind is None                                   # the same nets, g untouched
+    assert not np.array_equal(sleeping.latents(3, 4), g.latents(3, 4))
+    by_index = g.with_kind({"pose": g.labels.attributes["pose"].index("sleeping")})
+    assert np.array_equal(sleeping.latents(3, 4), by_index.latents(3, 4))
     with pytest.raises(WebExportError, match="conditional model"):
         export_web(f"{cfg.out}/{CHECKPOINT}", tmp_path / "site")
     dc = tiny_cfg("dcgan", out="dcond", steps=2, cond="labels")

@@ -7,7 +7,9 @@ import sys
 from urllib.parse import urljoin
 
 import pytest
+import torch
 
+from catgan.checkpoint import load_checkpoint, save_checkpoint
 from catgan.train.trainer import CHECKPOINT, TrainConfig, train
 from catgan.web.browser import CHROMIUM, FIRST_CONTENT, open_from_sidebar, serve_app, sidebar_labels
 from conftest import ROOT, TINY
@@ -19,13 +21,21 @@ pytest.importorskip("playwright.sync_api", reason="browser tests need playwright
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, tiny_data):
-    """Three tiny models (one with W) in a checkpoints folder, and the real server on a free port."""
+    """Four tiny models (two with W, one of them conditioned on the stickers' labels) in a checkpoints
+    folder, and the real server on a free port."""
     root = tmp_path_factory.mktemp("e2e")
-    for model in ("dcgan", "began", "stylegan2"):
-        train(TrainConfig(model=model, data=str(tiny_data.path), out=str(root / f"run-{model}"), steps=2,
-                          resolution=32, batch=8, threads=1, progress=False, overrides=dict(TINY[model])))
-        (root / "ck" / f"tiny-{model}").mkdir(parents=True)
-        shutil.copy(root / f"run-{model}" / CHECKPOINT, root / "ck" / f"tiny-{model}" / "model.safetensors")
+    for name, model, cond in (("dcgan", "dcgan", None), ("began", "began", None), ("stylegan2", "stylegan2", None),
+                              ("stylegan2-cond", "stylegan2", "labels")):
+        train(TrainConfig(model=model, data=str(tiny_data.path), out=str(root / f"run-{name}"), steps=2,
+                          resolution=32, batch=8, threads=1, progress=False, overrides=dict(TINY[model]), cond=cond))
+        (root / "ck" / f"tiny-{name}").mkdir(parents=True)
+        shutil.copy(root / f"run-{name}" / CHECKPOINT, root / "ck" / f"tiny-{name}" / "model.safetensors")
+    # two steps move label weights that start at zero by too little to see: give them a trained model's size
+    path = root / "ck" / "tiny-stylegan2-cond" / "model.safetensors"
+    tensors, meta = load_checkpoint(path)
+    for key in [k for k in tensors if k.endswith("embed.into.weight")]:
+        tensors[key] = torch.randn(tensors[key].shape, generator=torch.Generator().manual_seed(0))
+    save_checkpoint(path, tensors, meta)
     env = {"CATGAN_CHECKPOINTS": str(root / "ck"), "CATGAN_RUNS": str(root / "runs")}
     with serve_app(env, root / "server.log") as url:
         yield {"url": url, "root": root, "data": tiny_data, "log": root / "server.log", "env": env}
@@ -262,6 +272,32 @@ def test_every_page_opened_from_a_bad_link_shows_no_exception(app, page):
         assert page.locator("[data-testid='stException']").count() == 0, href
         if href.endswith("/Corners"):
             page.locator("[data-testid='stToast']", has_text="grid=99 (using 6)").wait_for()
+
+
+def test_a_kind_of_cat_from_the_sidebar_holds_on_every_page_and_in_its_link(app, page):
+    page.goto(f"{app['url']}/Latent_sliders?model=tiny-stylegan2-cond&pose=sleeping")
+    idle(page)
+    side = page.get_by_test_id("stSidebar")
+    side.get_by_text("Kind of cat").wait_for()
+    pose = side.get_by_role("combobox", name="Pose")
+    assert pose.input_value() == "sleeping"
+    sleeping = image_srcs(page)
+    pose.click()
+    page.get_by_role("option", name="sitting", exact=True).click()
+    idle(page)
+    assert "pose=sitting" in page.url
+    assert image_srcs(page) != sleeping                          # the same seeds, another kind of cat
+    sidebar_links(page).filter(has_text="Corners").first.click()
+    idle(page)
+    assert "pose=sitting" in page.url and "Corners" in page.url
+    assert side.get_by_role("combobox", name="Pose").input_value() == "sitting"
+    page.goto(f"{app['url']}/Morph?model=tiny-stylegan2-cond&pose=flying")          # a value the model lacks
+    idle(page)
+    page.locator("[data-testid='stToast']", has_text="pose=flying (using any)").wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.goto(f"{app['url']}/Latent_sliders?model=tiny-dcgan&pose=sleeping")    # an unconditional model: no picker
+    idle(page)
+    assert side.get_by_text("Kind of cat").count() == 0
 
 
 def test_your_own_cat_then_edit_it_along_a_direction_and_morph_it(app, page, tmp_path):

@@ -21,7 +21,7 @@ def _reset():
 left, right = st.columns([1, 1])
 with left:
     nums = [st.slider(k, -3.0, 3.0, 0.0, 0.05, key=k, bind="query-params") for k in "abc"]
-    base_seed = st.number_input("Base seed (-1: start from the origin)", -1, 2**31 - 1, -1, key="base",
+    base_seed = st.number_input("Base seed (-1: start from the origin, or the kind of cat's mean)", -1, 2**31 - 1, -1, key="base",
                                 bind="query-params")
     scale = st.slider(f"{ui.scale_label(g)} of the base latent", 0.0, 10.0, KEYS["base_scale"], 0.05, key="base_scale",
                       bind="query-params", help="Starts at the model's recommended scale (Report card).")
@@ -31,7 +31,7 @@ if stored is not None:
     base = stored * scale
     left.info(f"Base: your stored latent `{st.query_params['z']}` (the base seed is ignored).")
 else:
-    base = g.latents(base_seed, 1)[0] * scale if base_seed >= 0 else None
+    base = g.latents(base_seed, 1)[0] * scale if base_seed >= 0 else g.centre()
 z = g.from_three(nums, base)
 st.session_state["explorer_z"] = z          # the Nearest neighbours page can check this exact image
 with right:
