@@ -156,7 +156,7 @@ def find(g, n: int = N_SAMPLES, on_progress=None, stopping=lambda: False) -> Dir
         directions.append(Direction(name, kind, v, effect(g, v)))
         report(n + (j + 1) * n // len(found), 2 * n)
     rng = np.random.default_rng(2)
-    randoms = [effect(g, _per_sd(_unit(rng.standard_normal(g.latent_dim)), z, g.space)) for _ in range(4)]
+    randoms = [effect(g, _per_sd(_unit(rng.standard_normal(z.shape[1])), z, g.space)) for _ in range(4)]
     return DirectionSet(directions, float(np.mean(randoms)), n)
 
 

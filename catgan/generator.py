@@ -99,6 +99,12 @@ class LoadedGenerator:
         """A conditional model's label space (with the data's mix; read once); None for an unconditional one."""
         return LabelSpace.from_json(self.meta["config"].get("labels")) if self.meta["config"].get("label_dim") else None
 
+    @property
+    def explorer_dim(self) -> int:
+        """The length of an explorer latent: z's or w's, and for a conditional model in z the label vector
+        after z ([z, c]: blends, arithmetic and directions then act on the label too)."""
+        return self.latent_dim + (self.labels.dim if self.labels is not None and self.space == "z" else 0)
+
     def latents(self, seed: int, n: int = 1) -> np.ndarray:
         """The explorer latents of a seed: its N(0, 1) z, reproducible on every machine, in this model's space
         (a conditional model's seed also draws its labels from the data's mix)."""
@@ -131,14 +137,14 @@ class LoadedGenerator:
 
     @torch.inference_mode()
     def from_z(self, z, label_seed: int = 0, rows: np.ndarray | None = None) -> np.ndarray:
-        """N(0, 1) latents -> this model's explorer latents: z itself, or w - w_avg (for a conditional model,
-        w of z with labels `rows`, or those `label_seed` draws)."""
+        """N(0, 1) latents -> this model's explorer latents: z itself, or w - w_avg; for a conditional model
+        with labels `rows` (or those `label_seed` draws): [z, c], or w of (z, c)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
-        if self.space == "z":
-            return z
         if rows is None:
             rows = self.label_rows(len(z), label_seed)
         c = None if rows is None else self.labels.vectors(rows)
+        if self.space == "z":
+            return z if c is None else np.concatenate([z, c.numpy()], axis=1)
         w = [self.net.map(torch.from_numpy(z[i:i + self.batch]).to(self.device),
                           None if c is None else c[i:i + self.batch].to(self.device)) - self.net.w_avg
              for i in range(0, len(z), self.batch)]
@@ -146,26 +152,34 @@ class LoadedGenerator:
 
     def from_three(self, numbers, base: np.ndarray | None = None) -> np.ndarray:
         """The first seed's three numbers as an explorer latent: (a, b, c) @ P is a z (catgan.latent); in W
-        it is mapped, and moves `base` by where it lands relative to where z = 0 lands."""
+        it is mapped, and moves `base` (else the origin, `centre`) by where it lands relative to where z = 0
+        lands; a conditional model's label part in z is left as `base` has it."""
         z = latent.from_three(numbers, self.latent_dim)
         if self.space == "w":
             z = self.from_z(z)[0] - self.from_z(np.zeros_like(z))[0]
-        return (z if base is None else base + z).astype(np.float32)
+        z = np.pad(z, (0, self.explorer_dim - len(z)))
+        return ((self.centre() if base is None else base) + z).astype(np.float32)
 
     def centre(self) -> np.ndarray:
         """The explorer's origin: zero, or for a conditional model the mean of 1,000 seeds' latents of this
         view's kind (w - w_avg averaged), so that the origin, too, is that kind of cat."""
         if self.labels is None:
-            return np.zeros(self.latent_dim, np.float32)
+            return np.zeros(self.explorer_dim, np.float32)
         if self._centre is None:
             z = np.random.default_rng(CENTRE_SEED).standard_normal((1000, self.latent_dim)).astype(np.float32)
             self._centre = self.from_z(z, label_seed=CENTRE_SEED).mean(0)
         return self._centre
 
+    def truncate(self, latents: np.ndarray, psi: float) -> np.ndarray:
+        """The truncation trick on explorer latents: psi of the way from the origin (`centre`: the kind's
+        mean for a conditional model) to each latent."""
+        centre = self.centre()
+        return (centre + (np.asarray(latents, dtype=np.float32) - centre) * psi).astype(np.float32)
+
     def latent_shell(self) -> float:
         """The typical length of an explorer latent (inversion's prior pulls towards it): sqrt(dim) for z,
-        measured on 1,000 fixed latents for W."""
-        if self.space == "z":
+        measured on 1,000 fixed latents for W or a conditional model."""
+        if self.space == "z" and self.labels is None:
             return float(np.sqrt(self.latent_dim))
         if self._shell is None:
             self._shell = float(np.median(np.linalg.norm(self.random_latents(1000, seed=1), axis=1)))
@@ -176,6 +190,9 @@ class LoadedGenerator:
         differentiable (inversion optimises through it)."""
         if self.space == "w":
             x = self.net.synthesis(self.net.w_avg + latents)
+        elif self.labels is not None:
+            z, c = latents[:, :self.latent_dim], latents[:, self.latent_dim:]
+            x = self.net(z, c, **self.meta.get("sample_kwargs", {}))
         else:
             x = self.net(latents, **self.meta.get("sample_kwargs", {}))
         x = x.float()
@@ -185,8 +202,8 @@ class LoadedGenerator:
 
     @torch.inference_mode()
     def generate(self, z) -> np.ndarray:
-        """Explorer latents (N x latent_dim) -> uint8 images N x H x W x 3."""
-        z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, self.latent_dim)
+        """Explorer latents (N x explorer_dim) -> uint8 images N x H x W x 3."""
+        z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, self.explorer_dim)
         out = [to_uint8(self.render(z[i:i + self.batch].to(self.device))) for i in range(0, len(z), self.batch)]
         return torch.cat(out).numpy() if out else np.zeros((0, self.resolution, self.resolution, 3), np.uint8)
 
@@ -220,10 +237,6 @@ def load_generator(path: str | Path, device: str | torch.device | None = None,
     except ValueError as e:
         raise CheckpointError(f"{path}: {e}")
     cfg = meta["config"]
-    if cfg.get("label_dim") and getattr(family.Generator, "latent_space", "z") != "w":
-        raise CheckpointError(f"{path}: a conditional {family.name} model; the explorer draws conditional models "
-                              "with a mapping network (stylegan2) so far. Train --cond with --model stylegan2, or "
-                              "evaluate this one with its run's quality points")
     dev = pick_device(device) if not isinstance(device, torch.device) else device
     net_name = meta.get("sample_net", "G")
     net = prepare_for_sampling(_build(path, family, family.Generator, cfg, _subdict(tensors, net_name)), dev)

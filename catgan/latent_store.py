@@ -79,5 +79,5 @@ def parse_keyframes(text: str) -> list[int | str]:
 def keyframe_latent(key: int | str, g) -> np.ndarray:
     """A morph keyframe's latent for the loaded generator `g`: a stored one by id, or a seed's."""
     if isinstance(key, str):
-        return get(key[2:], g.latent_dim)
+        return get(key[2:], g.explorer_dim)
     return g.latents(key, 1)[0]

@@ -164,7 +164,7 @@ def latent_input(prefix: str, label: str, g: LoadedGenerator, default_seed: int,
         key = st.text_input("stored latent id", key=f"{prefix}_z", bind="query-params",
                             help="from the Your own cat page")
         try:
-            return latent_store.get(key, g.latent_dim)
+            return latent_store.get(key, g.explorer_dim)
         except latent_store.UnknownLatent as e:
             st.warning(f"{e}; using seed {default_seed}.")
             return g.latents(default_seed, 1)[0]
@@ -284,7 +284,7 @@ def stored_latent(g: LoadedGenerator, key: str = "z") -> np.ndarray | None:
     if not value:
         return None
     try:
-        return latent_store.get(value, g.latent_dim)
+        return latent_store.get(value, g.explorer_dim)
     except latent_store.UnknownLatent as e:
         st.warning(f"{e}. Starting from a seed instead.")
         return None

@@ -135,10 +135,31 @@ def test_a_conditional_stylegan2_samples_through_the_explorer_a_seed_its_own_lab
     assert np.array_equal(sleeping.latents(3, 4), by_index.latents(3, 4))
     with pytest.raises(WebExportError, match="conditional model"):
         export_web(f"{cfg.out}/{CHECKPOINT}", tmp_path / "site")
-    dc = tiny_cfg("dcgan", out="dcond", steps=2, cond="labels")
-    train(dc)
-    with pytest.raises(CheckpointError, match="conditional dcgan model"):
-        load_generator(f"{dc.out}/{CHECKPOINT}", device="cpu")
+
+
+@pytest.mark.parametrize("model", ["dcgan", "began", "pgwgan"])
+def test_a_conditional_model_in_z_is_explored_with_its_label_after_z(model, tiny_cfg):
+    """Without a mapping network the label cannot live in the latent's space, so it rides beside it:
+    an explorer latent is [z, c], and blends, arithmetic and directions move the label too."""
+    from catgan import load_generator
+    cfg = tiny_cfg(model, out="cond", steps=2, cond="labels")
+    train(cfg)
+    g = load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu")
+    assert g.space == "z" and g.explorer_dim == g.latent_dim + 20
+    z = g.latents(3, 4)
+    assert z.shape == (4, g.explorer_dim)
+    assert np.array_equal(z[:, g.latent_dim:], g.label_vectors(4, 3).numpy())      # the seed's own labels
+    assert g.generate(z).shape == (4, 32, 32, 3)
+    sleeping = g.with_kind(g.labels.parse({"pose": "sleeping"}))
+    col = g.latent_dim + g.labels.attributes["pose"].index("sleeping")          # pose's one-hot comes first
+    assert (sleeping.latents(3, 4)[:, col] == 1).all()
+    assert np.array_equal(sleeping.latents(3, 4)[:, :g.latent_dim], z[:, :g.latent_dim])  # the same z
+    sitting = g.with_kind(g.labels.parse({"pose": "sitting"}))
+    assert not np.array_equal(sleeping.generate(sleeping.latents(3, 4)), sitting.generate(sitting.latents(3, 4)))
+    centre = sleeping.centre()                      # the origin: mean z (near 0) with the kind's label
+    assert centre[col] == 1 and np.abs(centre[:g.latent_dim]).max() < 0.2
+    assert np.allclose(sleeping.truncate(z, 1.0), z) and np.allclose(sleeping.truncate(z, 0.0), centre[None])
+    assert sleeping.from_three([0.5, 0, 0]).shape == (g.explorer_dim,)
 
 
 def test_a_stylegan2_run_saved_before_the_nets_were_split_is_refused_on_resume_and_continues_by_init_from(

@@ -28,10 +28,10 @@ with left:
     st.button("Reset", on_click=_reset)
 stored = ui.stored_latent(g)             # ?z=<id>: a latent found on the Your own cat page
 if stored is not None:
-    base = stored * scale
+    base = g.truncate(stored, scale)
     left.info(f"Base: your stored latent `{st.query_params['z']}` (the base seed is ignored).")
 else:
-    base = g.latents(base_seed, 1)[0] * scale if base_seed >= 0 else g.centre()
+    base = g.truncate(g.latents(base_seed, 1)[0], scale) if base_seed >= 0 else g.centre()
 z = g.from_three(nums, base)
 st.session_state["explorer_z"] = z          # the Nearest neighbours page can check this exact image
 with right:

@@ -175,7 +175,7 @@ def truncation_model(checkpoint: str | Path, data: str | None = None, out: str |
     the model recommends; written into its eval.json (the rest kept)."""
     g, ds = model_and_data(checkpoint, data)
     z = seed_latents(g, range(EVAL_SEED, EVAL_SEED + p.n_train + p.n_test))
-    result = truncation.sweep(g.generate, z, ds, p=p, progress=progress)
+    result = truncation.sweep(g.generate, z, ds, p=p, progress=progress, centre=g.centre())
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
     saved = _merge(target, g, ds, checkpoint, "truncation", result)
     return {"model": str(checkpoint), "step": g.meta.get("step"), **result, "saved": saved}
@@ -226,7 +226,7 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
         report["detect"] = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, protocol,
                                          fake_labels)
         report["truncation"] = truncation.sweep(g.generate, seed_latents(g, range(EVAL_SEED, EVAL_SEED + need)), ds,
-                                                p=protocol.one_fit())
+                                                p=protocol.one_fit(), centre=g.centre())
     else:
         report["detect"] = {"skipped": f"detectability needs {need} samples and {2 * need} real images; "
                                        f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}

@@ -19,13 +19,14 @@ COVERAGE_SLACK = 0.02     # a scale may lose at most this much pose x item cover
 
 
 def sweep(generate, z: np.ndarray, ds: Dataset, scales=SCALES, p: detect.Protocol = PROTOCOL,
-          progress: bool = False) -> dict:
+          progress: bool = False, centre: np.ndarray | float = 0.0) -> dict:
     """`generate(latents)` -> uint8 images; z: the protocol's latents at scale 1 (for a model with a mapping
-    network they are w - w_avg, so the scale is StyleGAN's psi)."""
+    network they are w - w_avg, so the scale is StyleGAN's psi), scaled towards `centre` (the explorer's
+    origin, LoadedGenerator.centre)."""
     judged, _ = detect.real_halves(np.asarray(ds.images), p)
     rows = []
     for s in scales:
-        images = generate(z * s)
+        images = generate(centre + (z - centre) * s)
         r = detect.detectability(judged, images, p, progress=f"detector fits, scale {s:g}" if progress else None)
         row = {"scale": s, "detectability": r["detectability"], "stderr": r["stderr"]}
         if ds.labels:
