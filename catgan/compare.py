@@ -12,6 +12,7 @@ from catgan.runs import best_row, read_quality, sample_grids
 
 CURVE_METRICS = {"detectability": "detectability (0.5 is chance)", "fd": "FD (lower is better)",
                  "coverage": "coverage", "mode_coverage": "pose×item coverage",
+                 "agreement": "label agreement (drawn as asked)",
                  "hf": "detail hf (0 is real, below blurrier)",
                  "d_recon_l1": "D's L1 on unseen stickers (BEGAN)"}
 # shipped models' curve.json (scripts/fd_curve.py) name the same figures differently

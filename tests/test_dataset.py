@@ -76,3 +76,16 @@ def test_eval_writes_a_full_report_beside_the_model(tiny_cfg):
     assert 0 <= labels["mode_coverage"] <= 1 and labels["modes"] > 1 and labels["kl_real_to_generated"] >= 0
     assert set(labels["histograms"]) == {"pose", "item", "coat", "eyes"}
     assert saved["memorisation"]["n"] == 20
+
+
+def test_eval_of_a_conditional_model_reads_its_labels_back(tiny_cfg):
+    from catgan.audit.evaluate import evaluate
+    from catgan.audit.report import row
+    from catgan.train.trainer import CHECKPOINT, train
+    cfg = tiny_cfg("dcgan", steps=2, cond="labels")
+    train(cfg)
+    report = evaluate(f"{cfg.out}/{CHECKPOINT}", n=40, memorisation_n=20, progress=False, spaces=["sticker"])
+    agreement = report["labels"]["agreement"]
+    assert set(agreement) == {"pose", "item", "coat", "eyes", "all"}
+    assert all(0 <= v["agreement"] <= 1 and 0 <= v["if_ignored"] <= 1 for k, v in agreement.items() if k != "all")
+    assert 0 <= row("tiny", report)["label agreement"] <= 1

@@ -294,3 +294,14 @@ def test_a_began_run_logs_its_d_reconstruction_of_unseen_stickers_and_training_i
     dcgan = tiny_cfg("dcgan", out="dcgan", steps=2, eval_kimg=0.016, eval_n=16)
     Trainer(dcgan).run()
     assert "d_recon_l1" not in read_quality(dcgan.out)[0]
+
+
+def test_a_conditional_point_reads_its_labels_back(tiny_data):
+    from catgan.train.quality import reference, score
+    ref = reference(tiny_data, 64)
+    images = np.asarray(tiny_data.images[:64])
+    asked = {a: np.asarray(tiny_data.labels[a][:64]) for a in ("pose", "item", "coat", "eyes")}
+    right = score(ref, images, asked)["agreement"]                       # real stickers, asked their own labels
+    wrong = score(ref, images, {a: np.roll(v, 7) for a, v in asked.items()})["agreement"]
+    assert right > 0.8 and wrong < right - 0.2, (right, wrong)
+    assert "agreement" not in score(ref, images)

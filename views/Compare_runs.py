@@ -31,7 +31,8 @@ def curves():
     if not points:
         st.caption("None of the chosen runs has a quality point yet (the first comes after `--eval-kimg`).")
         return
-    for col, metric in zip(st.columns(len(compare.CURVE_METRICS)), compare.CURVE_METRICS):
+    metrics = [m for m in compare.CURVE_METRICS if any(p.get(m) is not None for p in points)]
+    for col, metric in zip(st.columns(len(metrics)), metrics):
         with col:
             ui.quality_chart(points, metric, compare.CURVE_METRICS[metric], key=f"cmp_{metric}")
 

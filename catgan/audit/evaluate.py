@@ -16,9 +16,9 @@ import numpy as np
 from tqdm import tqdm
 
 from catgan.audit import degrade, detect, spectrum, sticker_space, tells, truncation
-from catgan.audit.failures import seed_latents
+from catgan.audit.failures import seed_labels, seed_latents
 from catgan.audit.metrics import fid, kid, prdc
-from catgan.audit.modes import label_measures, pair_table
+from catgan.audit.modes import label_agreement, label_measures, pair_table
 from catgan.audit.neighbors import build_index, memorisation_rate
 from catgan.audit.spaces import FeatureSpace, dataset_features, dataset_key, rho, spaces_for
 from catgan.data.dataset import Dataset, cache_root, dataset_for, resolve_dataset
@@ -232,6 +232,9 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
                                        f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}
     if ds.labels and "sticker" in report["spaces"]:
         report["labels"] = label_measures(ds, images, check=ref[:RHO_N], fake_labels=fake_labels)
+        if g.labels is not None and set(g.labels.names) <= set(fake_labels):     # drawn as asked?
+            asked = seed_labels(g, range(EVAL_SEED, EVAL_SEED + n))
+            report["labels"]["agreement"] = label_agreement(asked, {a: fake_labels[a] for a in asked})
     index = build_index(ds, progress=progress)
     report["memorisation"] = memorisation_rate(index, images[:memorisation_n])
     report["seconds"] = round(time.time() - t0, 1)

@@ -31,6 +31,12 @@ def seed_latents(g: LoadedGenerator, seeds) -> np.ndarray:
     return np.concatenate([g.latents(int(s), 1) for s in seeds])
 
 
+def seed_labels(g: LoadedGenerator, seeds) -> dict[str, np.ndarray]:
+    """A conditional model's label for each seed (the one `seed_latents` draws with), index per attribute."""
+    rows = np.concatenate([g.label_rows(1, int(s)) for s in seeds])
+    return {a: rows[:, i] for i, a in enumerate(g.labels.names)}
+
+
 def worst_samples(g: LoadedGenerator, n: int = 256, k: int = 16, first_seed: int = 0) -> list[Failure]:
     """The k of n samples that the model's own discriminator/critic finds least real."""
     if k > n:

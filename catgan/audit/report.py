@@ -37,6 +37,9 @@ def row(name: str, report: dict) -> dict:
     labels = report.get("labels", {})
     out["pose×item coverage"] = labels.get("mode_coverage")
     out["KL(real‖gen)"] = labels.get("kl_real_to_generated")
+    if "agreement" in labels:          # a conditional model: the share of its samples drawn as asked
+        per = [v["agreement"] for k, v in labels["agreement"].items() if k != "all"]
+        out["label agreement"] = round(sum(per) / len(per), 4)
     out["memorised"] = report.get("memorisation", {}).get("memorised")
     quiz = detection(name)
     out["people find the fake"] = quiz["rate"]

@@ -74,8 +74,9 @@ def reference(ds: Dataset, n: int, space: FeatureSpace | None = None) -> Referen
                      spectrum.radial_log_power(np.asarray(ds.images[pick])), ds)
 
 
-def score(ref: Reference, images: np.ndarray) -> dict:
-    """One quality point for uint8 samples N x H x W x 3."""
+def score(ref: Reference, images: np.ndarray, asked: dict[str, np.ndarray] | None = None) -> dict:
+    """One quality point for uint8 samples N x H x W x 3; `asked`: a conditional model's labels for them (index
+    per attribute), read back by the sticker space's heads as `agreement` (the mean over attributes)."""
     labelled = ref.space.key == "sticker" and ref.dataset.labels
     if labelled:              # the heads' labels come with the features, in one pass
         fake, labels = sticker_space.features_and_labels(images)
@@ -87,6 +88,9 @@ def score(ref: Reference, images: np.ndarray) -> dict:
     if labelled:
         m = modes.label_measures(ref.dataset, None, fake_labels=labels)
         row.update(mode_coverage=m["mode_coverage"], kl=m["kl_real_to_generated"])
+        if asked is not None and set(asked) <= set(labels):
+            agree = modes.label_agreement(asked, {a: labels[a] for a in asked})
+            row["agreement"] = float(np.mean([agree[a]["agreement"] for a in asked]))
     return {k: round(v, 5) for k, v in row.items()}
 
 
@@ -108,9 +112,10 @@ class QualityHook:
         self.detect_z = torch.randn(DETECT.n_train + DETECT.n_test, latent_dim,
                                     generator=torch.Generator().manual_seed(LATENT_SEED + 1))
         # a conditional model's fixed labels, drawn from the data's mix (None: unconditional)
-        self.c = self.detect_c = None
+        self.c = self.detect_c = self.asked = None
         if labels is not None:
-            self.c = labels.vectors(labels.draw(self.n, torch.Generator().manual_seed(LATENT_SEED + 2)))
+            rows = labels.draw(self.n, torch.Generator().manual_seed(LATENT_SEED + 2))
+            self.c, self.asked = labels.vectors(rows), {a: rows[:, i] for i, a in enumerate(labels.names)}
             self.detect_c = labels.vectors(labels.draw(len(self.detect_z), torch.Generator().manual_seed(LATENT_SEED + 3)))
         self.can_detect = len(ds) >= 2 * (DETECT.n_train + DETECT.n_test)
         self._ref: Reference | None = None
@@ -155,7 +160,7 @@ class QualityHook:
         if self._ref is None:
             self._ref = reference(self.ds, self.n, self.space)
         images = self._draw(sample, self.z, self.c)
-        row = {"step": step, "images": images_seen, **score(self._ref, images), "n": self.n,
+        row = {"step": step, "images": images_seen, **score(self._ref, images, self.asked), "n": self.n,
                "space": self.space.key}
         if reconstruct is not None and self.ds.info.get("source") == "synthetic":
             if self._unseen is None:
