@@ -6,6 +6,7 @@ import streamlit as st
 
 SECTIONS = {
     "Explore": [("home", "Home", ""), ("Latent_sliders", "Latent sliders", None), ("Corners", "Corners", None),
+                ("Kinds", "Kinds of cat", None),
                 ("Latent_arithmetic", "Latent arithmetic", None), ("Morph", "Morph", None),
                 ("Directions", "Directions", None), ("Your_own_cat", "Your own cat", None),
                 ("Compare_models", "Compare models", None)],

@@ -105,11 +105,13 @@ class LoadedGenerator:
         after z ([z, c]: blends, arithmetic and directions then act on the label too)."""
         return self.latent_dim + (self.labels.dim if self.labels is not None and self.space == "z" else 0)
 
-    def latents(self, seed: int, n: int = 1) -> np.ndarray:
+    def latents(self, seed: int, n: int = 1, fixed: dict[str, int | None] | None = None) -> np.ndarray:
         """The explorer latents of a seed: its N(0, 1) z, reproducible on every machine, in this model's space
-        (a conditional model's seed also draws its labels from the data's mix)."""
+        (a conditional model's seed also draws its labels from the data's mix, holding this view's kind and
+        the attributes `fixed` gives)."""
         g = torch.Generator().manual_seed(int(seed))
-        return self.from_z(torch.randn(n, self.latent_dim, generator=g).numpy(), label_seed=seed)
+        z = torch.randn(n, self.latent_dim, generator=g).numpy()
+        return self.from_z(z, label_seed=seed, rows=self.label_rows(n, seed, fixed) if fixed else None)
 
     def random_latents(self, n: int, seed: int = 0) -> np.ndarray:
         """n random explorer latents (numpy's generator: directions, inversion's random starts)."""

@@ -117,7 +117,7 @@ def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 6
                eval_kimg: float | None = None, eval_n: int | None = None, eval_space: str | None = None,
                patience_kimg: float | None = None, max_minutes: float | None = None,
                max_kimg: float | None = None, threads: int | None = None, keep_points: bool = False,
-               **_) -> list[str]:
+               cond: str | None = None, **_) -> list[str]:
     """`catgan train` arguments; the same from a form or from a run's saved config.json."""
     args = ["train", "--model", model, "--preset", preset, "--data", str(data), "--out", str(out),
             "--steps", str(steps), "--resolution", str(resolution), "--seed", str(seed),
@@ -128,7 +128,7 @@ def train_args(model: str, data: str, out: Path, steps: int, resolution: int = 6
     args += ["--keep-points"] if keep_points else []
     for flag, value in (("--eval-kimg", eval_kimg), ("--eval-n", eval_n), ("--eval-space", eval_space),
                         ("--patience-kimg", patience_kimg), ("--minutes", max_minutes), ("--kimg", max_kimg),
-                        ("--threads", threads)):
+                        ("--threads", threads), ("--cond", cond)):
         args += [flag, str(value)] if value is not None else []
     for k, v in (overrides or {}).items():
         args += ["--set", f"{k}={json.dumps(v)}"]

@@ -200,3 +200,16 @@ def _old_name(key):
         return ".".join(["G", "synthesis", "to_rgb", str(block), *parts[5:]])
     j = 0 if block == 0 else 2 * block - 1 + (layer == "conv1")
     return ".".join(["G", "synthesis", "convs", str(j), *parts[5:]])
+
+
+def test_a_conditional_run_keeps_its_flags_as_given_and_resumes_with_cond(tiny_cfg):
+    import json
+    from pathlib import Path
+    from catgan.runs import resume_args
+    cfg = tiny_cfg("dcgan", steps=2, cond="labels")
+    train(cfg)
+    saved = json.loads((Path(cfg.out) / "config.json").read_text())
+    assert saved["cond"] == "labels" and "label_dim" not in saved["overrides"]    # the label space lives in the model
+    assert saved["model_config"]["label_dim"] == 20
+    args = resume_args(Path(cfg.out))
+    assert args[args.index("--cond") + 1] == "labels"

@@ -398,7 +398,7 @@ def test_the_sidebar_shows_every_page_in_sections_and_old_links_still_open(app, 
     headers = [h.strip() for h in nav.locator("[data-testid='stNavSectionHeader']").all_inner_texts()]
     assert headers == ["Explore", "Audit", "Train"]
     labels = [a.strip() for a in nav.locator("a").all_inner_texts()]
-    assert labels[0] == "Home" and "app" not in labels and len(labels) == 14
+    assert labels[0] == "Home" and "app" not in labels and len(labels) == 15
     assert {"Real or fake?", "Directions", "Your own cat", "Compare runs"} <= set(labels)
     for url, title in OLD_URLS.items():
         page.goto(f"{app['url']}/{url}")

@@ -1,4 +1,5 @@
 """Every page through Streamlit's AppTest: renders, reacts to its controls, restores from the URL."""
+import json
 import shutil
 
 import pytest
@@ -31,6 +32,10 @@ def zoo(tmp_path_factory, request):
                       batch=8, threads=1, progress=False, overrides=dict(TINY["stylegan2"])))
     (root / "ck" / "tiny-w").mkdir()              # a family with W: every page works in it
     shutil.copy(root / "run-w" / CHECKPOINT, root / "ck" / "tiny-w" / "model.safetensors")
+    train(TrainConfig(model="dcgan", data=str(ds.path), out=str(root / "run-cond"), steps=2, resolution=32,
+                      batch=8, threads=1, progress=False, overrides=dict(TINY["dcgan"]), cond="labels"))
+    (root / "ck" / "tiny-cond").mkdir()           # conditioned on the stickers' labels: the kind-of-cat picker
+    shutil.copy(root / "run-cond" / CHECKPOINT, root / "ck" / "tiny-cond" / "model.safetensors")
     (root / "ck" / "broken").mkdir()
     (root / "ck" / "broken" / "model.safetensors").write_bytes(b"\x00" * 100)
     return root
@@ -74,6 +79,28 @@ def test_every_explorer_page_works_in_w_and_says_so(page):
     assert images(at) or page not in PAGES              # the audit pages may wait on a background task first
     text = " ".join(c.value for c in at.caption)
     assert "live in **W**" in text or page.endswith(("Real_or_fake.py", "Compare_models.py"))
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "Compare" not in p] + [
+    "views/Kinds.py", "views/Directions.py", "views/Your_own_cat.py", "views/Failure_gallery.py",
+    "views/Nearest_neighbours.py", "views/Real_or_fake.py"])
+def test_every_explorer_page_draws_a_conditional_model_of_the_kind_in_the_link(page):
+    at = run(page, {"model": "tiny-cond", "pose": "sleeping", "eyes": "closed"})
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="pose").value == "sleeping" and at.sidebar.selectbox(key="item").value == "any"
+    assert images(at) or page not in PAGES + ["views/Kinds.py"]
+
+
+def test_the_kinds_page_draws_one_seed_in_every_kind_and_explains_itself_for_other_models():
+    at = run("views/Kinds.py", {"model": "tiny-cond", "down": "pose", "across": "coat"})
+    assert not at.exception and len(images(at)) == 1
+    captions = [img.caption for el in at.main if type(el).__name__ == "Image" for img in el.proto.imgs]
+    assert captions[0].startswith("pose down: sitting, loaf") and "coat across: grey, orange" in captions[0]
+    first = images(at)
+    at.number_input(key="seed").set_value(5).run()
+    assert images(at) != first
+    plain = run("views/Kinds.py", {"model": "tiny"})
+    assert not plain.exception and "is not conditional" in plain.info[0].value
 
 
 def test_broken_checkpoint_shows_an_error_card_and_others_still_work():
@@ -321,12 +348,15 @@ def test_training_page_starts_one_job_and_refuses_a_second(zoo, tiny_data):
     at.selectbox[2].set_value(32).run()           # resolution
     at.number_input[0].set_value(100000).run()    # steps: long enough to still be running
     at.text_input[0].set_value("page-run").run()
+    next(c for c in at.checkbox if c.label.startswith("Condition on the data's labels")).check().run()
     at.button[0].click().run()
     assert not at.exception
     runs = zoo / "runs"
     job = jobs.active_job(runs)
     try:
         assert job is not None and job.run.name == "page-run"
+        args = json.loads((runs / "page-run" / "job.json").read_text())["args"]
+        assert args[args.index("--cond") + 1] == "labels"            # a labelled folder may train conditioned
         at.text_input[0].set_value("second").run()
         at.button[0].click().run()
         assert any("already running" in e.value for e in at.error)

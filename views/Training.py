@@ -64,21 +64,29 @@ with st.expander("Start a new run", expanded=jobs.active_job(RUNS) is None):
     chosen = choose_precision(precision)
     (st.warning if chosen.warning else st.caption)(f"Training will use **{chosen.name}**: {chosen.reason}."
                                                    + (f" {chosen.warning}." if chosen.warning else ""))
+    cond = None
     try:
         runlib.check_run_name(name)
         data = dataset_choice(name)
+        labelled = data == DEFAULT_NAME
         if data and data != DEFAULT_NAME:
-            originals = load_dataset(data).originals
+            prepared = load_dataset(data)
+            originals, labelled = prepared.originals, bool(prepared.labels)
             if originals < diffaug.FEW_SHOT:
                 st.caption(f"This set was made from {originals:,} originals: DiffAugment (shifts and colour "
                            f"changes of everything the discriminator sees) will be on, as for any set under "
                            f"{diffaug.FEW_SHOT:,}, so it cannot learn the few originals by heart.")
+        if labelled and st.checkbox("Condition on the data's labels", help="Generator and discriminator see each "
+                                    "image's labels (the stickers' pose, item, coat and eyes), so the model draws "
+                                    "the kind of cat it is asked for: the sidebar's *Kind of cat* and the Kinds "
+                                    "page. Its mix of kinds follows the data's."):
+            cond = "labels"
     except (ValueError, FileNotFoundError, NotADirectoryError) as e:
         st.error(str(e))
         data = None
     if st.button("Start training", type="primary", disabled=not data or not name.strip()):
         args = runlib.train_args(family, data, RUNS / name, steps, resolution, preset, batch, lr, seed, precision,
-                                 sample_every=max(10, min(250, steps // 20)), eval_kimg=eval_kimg)
+                                 sample_every=max(10, min(250, steps // 20)), eval_kimg=eval_kimg, cond=cond)
         try:
             jobs.launch(RUNS, RUNS / name, args)
             st.session_state.run = name

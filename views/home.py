@@ -13,6 +13,7 @@ entry = ui.model_picker()
 g = ui.load(entry) if entry else None
 if g is None:
     st.stop()
+g = ui.kind_picker(g)
 
 card = entry.card()
 cols = st.columns(4)

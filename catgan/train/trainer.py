@@ -188,11 +188,12 @@ class Trainer:
         torch.manual_seed(cfg.seed)              # weight init; the rest derives from (seed, step)
         family_cls = get_family(cfg.model)
         self.images, self.dataset_info, dataset = load_images(cfg.data, cfg.resolution)
-        cfg.overrides = {**cond_overrides(cfg.cond, dataset), **cfg.overrides}
+        # --set's values, with --cond's label space under them (config.json keeps the flags as given)
+        self.overrides = {**cond_overrides(cfg.cond, dataset), **cfg.overrides}
         self.model_cfg = self._saved_config() or self._source_config() or diffaug.few_shot_defaults(
             family_cls.config(cfg.preset, **{"resolution": cfg.resolution, "batch": cfg.batch, "lr": cfg.lr,
-                                             **cfg.overrides}),
-            self.dataset_info["originals"], cfg.overrides)
+                                             **self.overrides}),
+            self.dataset_info["originals"], self.overrides)
         self.precision = choose_precision("bf16" if cfg.bf16 else cfg.precision, self.dist.device)
         if self.precision.warning and self.dist.main:
             warnings.warn(self.precision.warning, stacklevel=2)
@@ -232,7 +233,7 @@ class Trainer:
         if meta.get("family") != self.cfg.model:
             return None
         saved = meta.get("config", {})
-        asked = {"batch": self.cfg.batch, "lr": self.cfg.lr, **self.cfg.overrides}
+        asked = {"batch": self.cfg.batch, "lr": self.cfg.lr, **self.overrides}
         changed = {k: v for k, v in asked.items() if v is not None and saved.get(k) != v}
         if changed:
             said = ", ".join(f"{k}={v} (it has {saved.get(k)})" for k, v in changed.items())
@@ -255,7 +256,7 @@ class Trainer:
             raise ValueError(f"--init-from {self.cfg.init_from} is at step {meta['step']:,}, past --steps "
                              f"{self.cfg.steps:,}: its steps carry on, so --steps (like --kimg) counts from its "
                              "first step; pass a larger --steps, e.g. --steps 100000000 with --minutes or --kimg")
-        explicit = {"batch": self.cfg.batch, "lr": self.cfg.lr, **self.cfg.overrides}
+        explicit = {"batch": self.cfg.batch, "lr": self.cfg.lr, **self.overrides}
         return {**meta["config"], **{k: v for k, v in explicit.items() if v is not None}}
 
     # --- files --------------------------------------------------------------
