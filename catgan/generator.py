@@ -172,6 +172,12 @@ class LoadedGenerator:
             self._centre = self.from_z(z, label_seed=CENTRE_SEED).mean(0)
         return self._centre
 
+    def kind_change(self, attribute: str, old: int, new: int) -> np.ndarray:
+        """The latent step that turns one value of a label attribute into another (latent arithmetic on
+        labels): the difference of the two kinds' mean latents, this view's other held attributes kept."""
+        held = dict(self.kind or {})
+        return self.with_kind({**held, attribute: new}).centre() - self.with_kind({**held, attribute: old}).centre()
+
     def truncate(self, latents: np.ndarray, psi: float) -> np.ndarray:
         """The truncation trick on explorer latents: psi of the way from the origin (`centre`: the kind's
         mean for a conditional model) to each latent."""

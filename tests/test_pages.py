@@ -91,6 +91,17 @@ def test_every_explorer_page_draws_a_conditional_model_of_the_kind_in_the_link(p
     assert images(at) or page not in PAGES + ["views/Kinds.py"]
 
 
+def test_latent_arithmetic_changes_a_conditional_models_kind():
+    at = run("views/Latent_arithmetic.py", {"model": "tiny-cond"})
+    plain = images(at)
+    at = run("views/Latent_arithmetic.py", {"model": "tiny-cond", "with_kind": "true", "kind_attr": "pose",
+                                            "kind_from": "sitting", "kind_to": "sleeping"})
+    assert not at.exception
+    changed = images(at)
+    assert changed[:3] == plain[:3] and changed[3] != plain[3]            # the same three cats, another result
+    assert [t.key for t in run("views/Latent_arithmetic.py", {"model": "tiny"}).toggle] == ["with_dir"]
+
+
 def test_the_kinds_page_draws_one_seed_in_every_kind_and_explains_itself_for_other_models():
     at = run("views/Kinds.py", {"model": "tiny-cond", "down": "pose", "across": "coat"})
     assert not at.exception and len(images(at)) == 1

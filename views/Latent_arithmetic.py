@@ -21,6 +21,15 @@ if c1.toggle("…and a named direction", key="with_dir", bind="query-params"):
     name = c2.selectbox("Direction", found.names(), key="dir", bind="query-params")
     amount = c3.slider("Amount (negative subtracts)", -3.0, 3.0, 1.5, 0.1, key="dir_amount", bind="query-params")
     result = directions.edit(result, found, {name: amount})
+if g.labels is not None:                 # a conditional model: arithmetic on its labels too
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
+    if c1.toggle("…and a change of kind", key="with_kind", bind="query-params",
+                 help="Adds the step between two kinds' mean latents: the same cat, asked for another label"):
+        attribute = c2.selectbox("Label", g.labels.names, key="kind_attr", bind="query-params")
+        values = g.labels.attributes[attribute]
+        old = c3.selectbox("from", values, key="kind_from", bind="query-params")
+        new = c4.selectbox("to", values, index=1, key="kind_to", bind="query-params")
+        result = result + g.kind_change(attribute, values.index(old), values.index(new))
 images = ui.generate(g, np.stack([*parts, result]))
 
 tiles = st.columns([4, 1, 4, 1, 4, 1, 4])
