@@ -105,6 +105,8 @@ def model_page(title: str, intro: str, with_critic: bool = False) -> tuple[catal
     g = kind_picker(g)
     if g.space == "w":
         st.caption(W_NOTE)
+    if g.labels is not None:
+        st.caption(COND_NOTE[g.space])
     return entry, g
 
 
@@ -127,6 +129,13 @@ def kind_picker(g: LoadedGenerator) -> LoadedGenerator:
 W_NOTE = ("This model has a mapping network, so its latents here live in **W**: w = mapping(z), centred on the "
           "mean w̄. A seed still names the same z; blends, arithmetic, sliders and directions act on w − w̄, and "
           "scaling it by ψ is the truncation trick.")
+
+
+COND_NOTE = {
+    "w": "This model is conditioned on labels (the sidebar's *Kind of cat*): a seed's w is mapped with its label, "
+         "so each latent here carries its kind, and a blend of two latents of different kinds blends their kinds.",
+    "z": "This model is conditioned on labels (the sidebar's *Kind of cat*): each latent here is z with its label "
+         "vector after it, so a blend of two latents of different kinds is a blend of their labels."}
 
 
 def scale_label(g: LoadedGenerator) -> str:
