@@ -6,6 +6,7 @@ import os
 import threading
 
 import numpy as np
+import torch
 import pytest
 
 from catgan import load_generator
@@ -124,4 +125,52 @@ def test_the_page_draws_torchs_pixels_moves_with_a_slider_and_builds_corners(ser
     page.locator("#grid-size").dispatch_event("change")
     page.wait_for_function("document.querySelectorAll('#corner-grid canvas').length === 16")
     assert page.evaluate("window.catganTimings.firstBatchMs") < 3000
+    page.close()
+
+
+@pytest.mark.parametrize("model", ["dcgan", "stylegan2"])
+def test_a_conditional_model_exports_with_its_label_input_within_1e4_of_torch(model, tiny_cfg):
+    ort = pytest.importorskip("onnxruntime")
+    from catgan.train.trainer import CHECKPOINT, train
+    cfg = tiny_cfg(model, steps=2, cond="labels")
+    train(cfg)
+    g = load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu")
+    session = ort.InferenceSession(web.onnx_bytes(g), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["z", "c"] + (["psi"] if g.space == "w" else [])
+    z = np.random.default_rng(3).standard_normal((5, g.latent_dim)).astype(np.float32)
+    c = g.label_vectors(5, seed=3).numpy()
+    rgb = session.run(None, {"z": z, "c": c, **({"psi": np.ones(1, np.float32)} if g.space == "w" else {})})[0]
+    with torch.no_grad():
+        x = g.net(torch.from_numpy(z), torch.from_numpy(c), **g.meta.get("sample_kwargs", {})).float()
+    torch_rgb = ((x.clamp(-1, 1) + 1) * 127.5).numpy()
+    assert np.abs(rgb - torch_rgb).max() / 127.5 <= 1e-4                          # within 1e-4 of the [-1, 1] range
+    info = web.page_info(g, "tiny", {})
+    assert info["labels"]["attributes"]["pose"][0] == "sitting" and len(info["labels"]["mix"]) > 1
+
+
+def test_the_page_of_a_conditional_model_draws_the_kind_asked_for(served, browser, tiny_cfg):
+    from catgan.checkpoint import load_checkpoint, save_checkpoint
+    from catgan.train.trainer import CHECKPOINT, train
+    url, root = served
+    cfg = tiny_cfg("stylegan2", steps=2, cond="labels")
+    train(cfg)
+    path = f"{cfg.out}/{CHECKPOINT}"
+    tensors, meta = load_checkpoint(path)        # label weights of a trained model's size (they start at zero)
+    for key in [k for k in tensors if k.endswith("embed.into.weight")]:
+        tensors[key] = torch.randn(tensors[key].shape, generator=torch.Generator().manual_seed(0))
+    save_checkpoint(path, tensors, meta)
+    web.export_web(path, root / "cond")
+    page = _open(browser, f"{url}/cond/")
+    assert page.locator("#kind select").count() == 4 and page.locator("#kind-row").is_visible()
+    g = load_generator(path, device="cpu")
+    z = np.random.default_rng(7).standard_normal((1, g.latent_dim)).astype(np.float32)
+    c = g.labels.vectors([[4, 5, 1, 1]])                      # sleeping, cup, orange, closed
+    page.evaluate("([z, c]) => window.catganRender(z, c)", [z[0].tolist(), c[0].tolist()])
+    rgba = _pixels(page, "#probe").reshape(32, 32, 4)
+    assert np.abs(rgba[..., :3] - g.generate(g.from_z(z, rows=np.array([[4, 5, 1, 1]])))[0]).max() <= 2
+    before = _pixels(page, "#batch canvas:first-child")
+    page.locator("#kind-pose").select_option(label="sleeping")
+    page.wait_for_function("""b => { const c = document.querySelector('#batch canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return d.some((v, i) => v !== b[i]); }""", arg=before.tolist())
     page.close()

@@ -34,26 +34,39 @@ class WebExportError(RuntimeError):
 
 
 class _Pixels(torch.nn.Module):
-    """z -> RGB values 0..255 (float, N x 3 x H x W) at the model's resolution, its sampling settings fixed.
-    A model with a mapping network takes psi as well (a 1-element input): mapping, truncation and
-    synthesis in one graph, so the page's seeds name the same z as the app's."""
+    """z (and a conditional model's label vectors c) -> RGB values 0..255 (float, N x 3 x H x W) at the
+    model's resolution, its sampling settings fixed. A model with a mapping network takes psi as well (a
+    1-element input): mapping, truncation and synthesis in one graph, so the page's seeds name the same z
+    as the app's."""
 
     def __init__(self, g: LoadedGenerator):
         super().__init__()
         self.net, self.kwargs, self.resolution = g.net, dict(g.meta.get("sample_kwargs", {})), g.resolution
+        self.w_space, self.conditional = g.space == "w", g.labels is not None
 
-    def forward(self, z, psi=None):
-        x = (self.net(z, **self.kwargs) if psi is None else
-             self.net.synthesis(self.net.truncate(self.net.map(z), psi))).float()
+    def forward(self, z, *rest):
+        c = rest[0] if self.conditional else None
+        if self.w_space:
+            psi = rest[-1]
+            x = self.net.synthesis(self.net.truncate(self.net.map(z, c), psi))
+        else:
+            x = self.net(z, c, **self.kwargs) if self.conditional else self.net(z, **self.kwargs)
+        x = x.float()
         if x.shape[-1] != self.resolution:
             x = torch.nn.functional.interpolate(x, size=self.resolution, mode="nearest")
         return (x.clamp(-1, 1) + 1) * 127.5
 
 
 def _inputs(g: LoadedGenerator) -> tuple[tuple, list[str]]:
-    """The graph's example inputs and their names: z, and psi for a model with W."""
-    z = torch.zeros(1, g.latent_dim)
-    return ((z, torch.ones(1)), ["z", "psi"]) if g.space == "w" else ((z,), ["z"])
+    """The graph's example inputs and their names: z, a conditional model's c, and psi for a model with W."""
+    args, names = [torch.zeros(1, g.latent_dim)], ["z"]
+    if g.labels is not None:
+        args.append(torch.zeros(1, g.labels.dim).index_fill_(1, torch.tensor([0]), 1.0))
+        names.append("c")
+    if g.space == "w":
+        args.append(torch.ones(1))
+        names.append("psi")
+    return tuple(args), names
 
 
 def runtime_files() -> list[Path]:
@@ -77,7 +90,7 @@ def onnx_bytes(g: LoadedGenerator) -> bytes:
             args, names = _inputs(g)
             torch.onnx.export(net, args, buf, dynamo=False, opset_version=OPSET,
                               input_names=names, output_names=["rgb"],
-                              dynamic_axes={"z": {0: "batch"}, "rgb": {0: "batch"}})
+                              dynamic_axes={n: {0: "batch"} for n in [*names, "rgb"] if n != "psi"})
     except Exception as e:       # the exporter raises many kinds; the user needs to know which net failed
         raise WebExportError(f"{g.path}: the {g.family} generator could not be exported to ONNX "
                              f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from e
@@ -88,6 +101,7 @@ def page_info(g: LoadedGenerator, name: str, card: dict) -> dict:
     quality = card.get("quality", {})
     return {"name": name, "family": g.family, "resolution": g.resolution, "latent_dim": g.latent_dim,
             "w_space": g.space == "w", "psi": _recommended_psi(g),
+            "labels": g.labels.to_json() if g.labels is not None else None,     # attributes and the data's mix
             "projection_seed": latent.PROJECTION_SEED,
             "projection": latent.projection(g.latent_dim).round(7).tolist(),
             "summary": card.get("summary") or f"{g.family.upper()} · {g.meta.get('step', 0):,} steps",
@@ -109,9 +123,6 @@ def export_web(model: str | Path, out: str | Path) -> dict:
     card_path = model.parent / "card.json"
     card = json.loads(card_path.read_text()) if card_path.exists() else {}
     name = model.parent.name if model.name == "model.safetensors" else model.stem
-    if g.labels is not None:
-        raise WebExportError(f"{model} is a conditional model: its labels are not in the web page yet (the page "
-                             "takes z alone); export an unconditional model")
     blob = onnx_bytes(g)
     with atomic_dir(out) as tmp:
         for f in ("index.html", "app.js"):

@@ -1,24 +1,70 @@
 // catgan's exported explorer: model.onnx through ONNX Runtime Web (WebAssembly), no server needed.
 "use strict";
 
-const state = { session: null, info: null, dim: 0, size: 0 };
+const state = { session: null, info: null, dim: 0, size: 0, labels: null, labelDim: 0 };
 
 // --- latents -------------------------------------------------------------------------------------
-function randomLatents(seed, n, dim) {
-  // mulberry32 + Box-Muller: reproducible in every browser (not torch's generator: the page's own seeds)
-  let s = (seed >>> 0) ^ 0x9e3779b9;
-  const uniform = () => {
+function prng(seed, salt = 0x9e3779b9) {
+  // mulberry32: reproducible in every browser (not torch's generator: the page's own seeds)
+  let s = (seed >>> 0) ^ salt;
+  return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = Math.imul(s ^ (s >>> 15), 1 | s);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function randomLatents(seed, n, dim) {      // N(0, 1) by Box-Muller
+  const uniform = prng(seed);
   const z = new Float32Array(n * dim);
   for (let i = 0; i < z.length; i++) {
     const u = Math.max(uniform(), 1e-12), v = uniform();
     z[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
   return z;
+}
+
+// --- a conditional model's labels: the kind of cat ------------------------------------------------
+function heldKind() {               // attribute index -> value index, for the attributes not left at "any"
+  const held = {};
+  Object.keys(state.labels.attributes).forEach((name, a) => {
+    const v = $(`kind-${name}`).value;
+    if (v !== "any") held[a] = parseInt(v, 10);
+  });
+  return held;
+}
+
+function labelVectors(seed, n) {
+  // each sample's label: the held values, the rest drawn from the training data's mix among such cats
+  // (uniformly where the data has none), one-hots side by side as catgan.labels
+  const sizes = Object.values(state.labels.attributes).map((v) => v.length), held = heldKind();
+  const pool = state.labels.mix.filter(([label]) => Object.entries(held).every(([a, v]) => label[a] === v));
+  const total = pool.reduce((s, [, share]) => s + share, 0), uniform = prng(seed, 0x5bd1e995);
+  const c = new Float32Array(n * state.labelDim);
+  for (let i = 0; i < n; i++) {
+    let label;
+    if (pool.length) {
+      let r = uniform() * total, k = 0;
+      while (k < pool.length - 1 && (r -= pool[k][1]) > 0) k++;
+      label = pool[k][0];
+    } else {
+      label = sizes.map((size, a) => (a in held ? held[a] : Math.floor(uniform() * size)));
+    }
+    let offset = 0;
+    label.forEach((v, a) => { c[i * state.labelDim + offset + v] = 1; offset += sizes[a]; });
+  }
+  return c;
+}
+
+function kindInputs() {
+  Object.entries(state.labels.attributes).forEach(([name, values]) => {
+    const box = document.createElement("label");
+    box.innerHTML = `${name} <select id="kind-${name}"><option value="any">any</option>` +
+      values.map((v, i) => `<option value="${i}">${v}</option>`).join("") + "</select>";
+    $("kind").appendChild(box);
+  });
+  $("kind-row").hidden = false;
 }
 
 function fromThree(abc) {          // latent = (a, b, c) · P, as catgan.latent.from_three
@@ -39,13 +85,22 @@ function slerp(a, b, t) {
 }
 
 // --- the generator -------------------------------------------------------------------------------
-async function generate(z, n) {
+async function generate(z, n, c = null) {
   const feeds = { z: new ort.Tensor("float32", z, [n, state.dim]) };
+  if (state.labels) {             // a conditional model: the label vectors (by default the kind's, seed 0)
+    feeds.c = new ort.Tensor("float32", c || repeat(labelVectors(0, 1), n), [n, state.labelDim]);
+  }
   if (state.info.w_space) {       // a mapping network: the graph takes psi, truncation towards the mean w
     feeds.psi = new ort.Tensor("float32", Float32Array.of(parseFloat($("psi").value)), [1]);
   }
   const out = await state.session.run(feeds);
   return out.rgb.data;            // n x 3 x H x W, values 0..255
+}
+
+function repeat(v, n) {
+  const out = new Float32Array(n * v.length);
+  for (let i = 0; i < n; i++) out.set(v, i * v.length);
+  return out;
 }
 
 function draw(canvas, rgb, index) {
@@ -59,8 +114,8 @@ function draw(canvas, rgb, index) {
   ctx.putImageData(img, 0, 0);
 }
 
-async function render(container, z, n, cols, cls = "cat") {
-  const rgb = await generate(z, n);
+async function render(container, z, n, cols, c = null, cls = "cat") {
+  const rgb = await generate(z, n, c);
   container.style.gridTemplateColumns = `repeat(${cols}, 128px)`;
   while (container.children.length > n) container.lastChild.remove();
   while (container.children.length < n) {
@@ -86,7 +141,8 @@ const BATCH = 16;
 
 async function batch() {
   const seed = Math.max(0, parseInt($("seed").value, 10) || 0);
-  await render($("batch"), randomLatents(seed, BATCH, state.dim), BATCH, 8);
+  await render($("batch"), randomLatents(seed, BATCH, state.dim), BATCH, 8,
+    state.labels && labelVectors(seed, BATCH));
 }
 
 async function sliders() {
@@ -127,7 +183,13 @@ async function arithmetic() {
   const result = s.map((v, i) => v - m[i] + p[i]);
   const z = new Float32Array(4 * state.dim);
   [s, m, p, result].forEach((v, i) => z.set(v, i * state.dim));
-  await render($("arith"), z, 4, 4);
+  let c = null;
+  if (state.labels) {             // each seed's own label; the result's is their sum and difference too
+    const [cs, cm, cp] = seeds.map((seed) => labelVectors(seed, 1));
+    c = new Float32Array(4 * state.labelDim);
+    [cs, cm, cp, cs.map((v, i) => v - cm[i] + cp[i])].forEach((v, i) => c.set(v, i * state.labelDim));
+  }
+  await render($("arith"), z, 4, 4, c);
 }
 
 // --- start ---------------------------------------------------------------------------------------
@@ -139,7 +201,11 @@ async function main() {
     fetch("model.json").then((r) => r.json()),
     ort.InferenceSession.create("model.onnx", { executionProviders: ["wasm"] }),
   ]);
-  Object.assign(state, { info, session, dim: info.latent_dim, size: info.resolution });
+  Object.assign(state, { info, session, dim: info.latent_dim, size: info.resolution, labels: info.labels });
+  if (info.labels) {
+    state.labelDim = Object.values(info.labels.attributes).reduce((s, v) => s + v.length, 0);
+    kindInputs();
+  }
   $("title").textContent = `catgan · ${info.name}`;
   $("summary").textContent = info.summary;
   $("metrics").textContent = Object.entries(info.metrics).map(([k, v]) => `${k}: ${+v.toFixed(3)}`).join(" · ");
@@ -159,6 +225,7 @@ async function main() {
 
   $("new-batch").onclick = () => { $("seed").value = (parseInt($("seed").value, 10) || 0) + BATCH; batch(); };
   $("seed").onchange = batch;
+  if (state.labels) $("kind").onchange = () => Promise.all([batch(), sliders(), corners(), arithmetic()]);
   $("psi").oninput = () => {
     $("psi-value").textContent = parseFloat($("psi").value).toFixed(2);
     Promise.all([batch(), sliders(), corners(), arithmetic()]);
@@ -175,8 +242,10 @@ async function main() {
   window.catganReady = true;
 }
 
-// for tests and embedding: draw one latent (an array of latent_dim numbers) into the hidden #probe canvas
-window.catganRender = async (z) => draw($("probe"), await generate(Float32Array.from(z), 1), 0);
+// for tests and embedding: draw one latent (an array of latent_dim numbers; a conditional model's label
+// vector as c) into the hidden #probe canvas
+window.catganRender = async (z, c = null) =>
+  draw($("probe"), await generate(Float32Array.from(z), 1, c && Float32Array.from(c)), 0);
 
 main().catch((e) => {
   $("status").textContent = `This page could not start the generator: ${e.message || e}`;
