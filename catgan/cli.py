@@ -79,6 +79,8 @@ def cmd_sample(a):
     from catgan.media import grid_png
     from catgan.io import atomic_write_bytes
     g = load_generator(a.checkpoint)
+    if a.kind:
+        g = g.with_kind(g.kind_of(a.kind))
     atomic_write_bytes(a.out, grid_png(g.generate(g.latents(a.seed, a.n)), cols=a.cols))
     return {"out": a.out}
 
@@ -230,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--n", type=int, default=16)
     s.add_argument("--cols", type=int, default=4)
+    s.add_argument("--kind", help="a conditional model's kind of cat, e.g. pose=sleeping,item=cup (the rest: "
+                                  "the data's mix)")
     s.set_defaults(fn=cmd_sample)
 
     d = sub.add_parser("directions", help="a model's latent directions (named and principal) as JSON")

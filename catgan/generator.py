@@ -12,7 +12,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from catgan import latent
 from catgan.device import pick_device
-from catgan.labels import LabelSpace
+from catgan.labels import LabelError, LabelSpace
 from catgan.models import get_family
 from catgan.pixels import from_uint8, to_uint8
 from catgan.checkpoint import CheckpointError, load_checkpoint
@@ -117,6 +117,18 @@ class LoadedGenerator:
         """n random explorer latents (numpy's generator: directions, inversion's random starts)."""
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.from_z(z, label_seed=seed)
+
+    def kind_of(self, text: str) -> dict[str, int | None]:
+        """"pose=sleeping,item=cup" -> this model's label indices; refused by name on an unconditional model
+        or for a label it does not know (LabelError)."""
+        if self.labels is None:
+            raise LabelError(f"{self.path} is not conditional, so it cannot be asked for a kind of cat ({text}); "
+                             "train one with --cond labels")
+        pairs = [part.partition("=") for part in text.replace(" ", "").split(",") if part]
+        bad = [k for k, eq, _ in pairs if not eq]
+        if bad:
+            raise LabelError(f"bad kind {text!r}: write attribute=value pairs, e.g. pose=sleeping,item=cup")
+        return self.labels.parse({k: v for k, _, v in pairs})
 
     def with_kind(self, kind: dict[str, int | None]) -> "LoadedGenerator":
         """The same model (the same nets) drawing one kind of cat: every seed holds the attributes `kind`

@@ -12,6 +12,7 @@ import torch
 
 from catgan import catalogue, compare, directions, latent_store, media
 from catgan.background import BackgroundTask
+from catgan.data import render
 from catgan.data.dataset import dataset_for
 from catgan.generator import LoadedGenerator, load_generator
 from catgan.runs import best_row, read_quality
@@ -20,6 +21,7 @@ from catgan.checkpoint import CheckpointError
 from catgan.web import export as web
 
 SCALE = 4          # 64 px cats shown at 256 px, nearest-neighbour
+STICKER_LABELS = tuple(render.LABEL_NAMES)       # a link's kind of cat: ?pose=sleeping&item=cup
 
 
 def device_name() -> str:
@@ -115,6 +117,10 @@ def kind_picker(g: LoadedGenerator) -> LoadedGenerator:
     data's mix) or one value. Bound to the URL (?pose=sleeping&item=cup), so a link and every page keep it."""
     space = g.labels
     if space is None:
+        foreign = [f"`{k}={st.query_params[k]}`" for k in STICKER_LABELS if k in st.query_params]
+        if foreign and st.session_state.get("_link_at_open"):           # said once, as link_notice does
+            st.toast(f"{g.path.parent.name} is not conditional, so this link's kind of cat is ignored: "
+                     + ", ".join(foreign), icon="🔗")
         return g
     st.sidebar.markdown("**Kind of cat**")
     choice = {name: st.sidebar.selectbox(name.capitalize(), ["any", *values], key=name, bind="query-params")

@@ -213,3 +213,20 @@ def test_a_conditional_run_keeps_its_flags_as_given_and_resumes_with_cond(tiny_c
     assert saved["model_config"]["label_dim"] == 20
     args = resume_args(Path(cfg.out))
     assert args[args.index("--cond") + 1] == "labels"
+
+
+def test_catgan_sample_draws_a_kind_and_refuses_one_it_cannot_by_name(tiny_cfg, tmp_path, capsys):
+    from PIL import Image
+    from catgan.cli import main
+    cond, plain = tiny_cfg("dcgan", out="cond", steps=2, cond="labels"), tiny_cfg("dcgan", out="plain", steps=2)
+    train(cond)
+    train(plain)
+    out = tmp_path / "kind.png"
+    assert main(["sample", f"{cond.out}/{CHECKPOINT}", "--out", str(out), "--n", "4", "--kind",
+                 "pose=sleeping,eyes=closed"]) == 0
+    width, height = Image.open(out).size
+    assert width > 4 * 32 and 32 <= height < 2 * 32                  # one row of four 32 px cats
+    assert main(["sample", f"{cond.out}/{CHECKPOINT}", "--out", str(out), "--kind", "pose=flying"]) == 2
+    assert "unknown pose 'flying'; choose from sitting" in capsys.readouterr().err
+    assert main(["sample", f"{plain.out}/{CHECKPOINT}", "--out", str(out), "--kind", "pose=sleeping"]) == 2
+    assert "is not conditional" in capsys.readouterr().err

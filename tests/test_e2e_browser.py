@@ -298,6 +298,7 @@ def test_a_kind_of_cat_from_the_sidebar_holds_on_every_page_and_in_its_link(app,
     page.goto(f"{app['url']}/Latent_sliders?model=tiny-dcgan&pose=sleeping")    # an unconditional model: no picker
     idle(page)
     assert side.get_by_text("Kind of cat").count() == 0
+    page.locator("[data-testid='stToast']", has_text="not conditional").wait_for()
 
 
 def test_your_own_cat_then_edit_it_along_a_direction_and_morph_it(app, page, tmp_path):
