@@ -81,7 +81,7 @@ def test_every_explorer_page_works_in_w_and_says_so(page):
     assert "live in **W**" in text or page.endswith(("Real_or_fake.py", "Compare_models.py"))
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if "Compare" not in p] + [
+@pytest.mark.parametrize("page", PAGES + [
     "views/Kinds.py", "views/Directions.py", "views/Your_own_cat.py", "views/Failure_gallery.py",
     "views/Nearest_neighbours.py", "views/Real_or_fake.py"])
 def test_every_explorer_page_draws_a_conditional_model_of_the_kind_in_the_link(page):
