@@ -62,6 +62,18 @@ def _rms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt((d ** 2).reshape(len(a), -1).mean(1))
 
 
+def guess_kind(g, target: np.ndarray) -> dict[str, int] | None:
+    """A conditional sticker model's kind of cat for a picture: the sticker classifier's reading of it, as
+    indices of the model's label space; None for a model without the stickers' labels."""
+    if g.labels is None or not has_labels(g.meta):
+        return None
+    from catgan.audit import sticker_space
+    from catgan.data.render import LABEL_NAMES
+    read = sticker_space.classify(target[None])
+    return {a: g.labels.attributes[a].index(LABEL_NAMES[a][int(read[a][0])])
+            for a in g.labels.names if a in read and a in LABEL_NAMES}
+
+
 def invert(g, target: np.ndarray, steps: int = STEPS, restarts: int = RESTARTS, seed: int = 0,
            on_progress=None, stopping=lambda: False) -> Inversion:
     """The latent that best reproduces `target` (uint8, the model's resolution). Stopping early

@@ -230,3 +230,19 @@ def test_catgan_sample_draws_a_kind_and_refuses_one_it_cannot_by_name(tiny_cfg, 
     assert "unknown pose 'flying'; choose from sitting" in capsys.readouterr().err
     assert main(["sample", f"{plain.out}/{CHECKPOINT}", "--out", str(out), "--kind", "pose=sleeping"]) == 2
     assert "is not conditional" in capsys.readouterr().err
+
+
+def test_your_own_cat_guesses_a_sticker_models_kind_from_the_picture(tiny_cfg, tiny_data):
+    from catgan import load_generator
+    from catgan.invert import guess_kind
+    cond, plain = tiny_cfg("dcgan", out="cond", steps=2, cond="labels"), tiny_cfg("dcgan", out="plain", steps=2)
+    train(cond)
+    train(plain)
+    g = load_generator(f"{cond.out}/{CHECKPOINT}", device="cpu")
+    hits = 0
+    for i in range(8):                  # real stickers: the guess is (mostly) what the renderer drew
+        guess = guess_kind(g, np.asarray(tiny_data.images[i]))
+        assert set(guess) == {"pose", "item", "coat", "eyes"}
+        hits += guess["coat"] == tiny_data.labels["coat"][i]
+    assert hits >= 6
+    assert guess_kind(load_generator(f"{plain.out}/{CHECKPOINT}", device="cpu"), np.asarray(tiny_data.images[0])) is None

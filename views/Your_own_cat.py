@@ -28,6 +28,12 @@ except BadImage as e:
     st.error(f"{e}. Upload a PNG or JPEG picture.")
     st.stop()
 
+guess = None if g.kind else invert.guess_kind(g, target)      # a kind chosen in the sidebar wins
+if guess:
+    g = g.with_kind(guess)
+    read = g.labels.describe([guess[a] for a in g.labels.names])
+    st.caption(f"The sticker classifier reads your picture as **{read}**: the search starts among cats of that "
+               "kind (choose a kind of cat in the sidebar to override).")
 task_key = hashlib.sha256(target.tobytes() + ui.model_key(g).encode()).hexdigest()[:16]
 if st.session_state.get("inversion_key") != task_key:
     st.session_state.inversion_key = task_key
