@@ -369,6 +369,23 @@ def quality_chart(points: list[dict], metric: str, title: str, key: str | None =
         width="stretch", key=key)
 
 
+def kinds_heatmap(pairs: list[dict], model: str, conditional: bool) -> None:
+    """Pose x item: each pair's generated share over its real share (1: as often as the data; blue: too
+    rare; red: too common), from the model's eval. A conditional model's cell opens that kind on Home."""
+    cells = [{**p, "ratio": min(p["ratio"], 3.0), "shares": f"{p['generated']:.1%} drawn, {p['real']:.1%} real",
+              **({"link": f"./?model={model}&pose={p['pose']}&item={p['item']}"} if conditional else {})}
+             for p in pairs]
+    encoding = {"x": {"field": "item", "type": "nominal", "sort": None, "title": "item"},
+                "y": {"field": "pose", "type": "nominal", "sort": None, "title": "pose"},
+                "color": {"field": "ratio", "type": "quantitative", "title": "drawn / real",
+                          "scale": {"scheme": "redblue", "reverse": True, "domainMid": 1, "domain": [0, 2]}},
+                "tooltip": [{"field": f} for f in ("pose", "item", "shares")]}
+    if conditional:
+        encoding["href"] = {"field": "link"}
+    st.vega_lite_chart({"data": {"values": cells}, "height": 300, "mark": {"type": "rect", "tooltip": True},
+                        "encoding": encoding}, width="stretch")
+
+
 def web_page_download(entry: catalogue.ModelEntry) -> None:
     """A zip of the model as a static web page (catgan export-web), made only when the button is pressed."""
     try:

@@ -102,6 +102,25 @@ def test_latent_arithmetic_changes_a_conditional_models_kind():
     assert [t.key for t in run("views/Latent_arithmetic.py", {"model": "tiny"}).toggle] == ["with_dir"]
 
 
+def test_the_kinds_page_maps_an_evaluated_models_pose_item_shares_and_links_its_cells(zoo):
+    from catgan.audit.detect import Protocol
+    from catgan.audit.evaluate import evaluate
+    folder = zoo / "ck" / "tiny-cond"
+    evaluate(folder / "model.safetensors", n=30, memorisation_n=10, progress=False, spaces=["sticker"],
+             protocol=Protocol(steps=5, n_train=20, n_test=10, seeds=(0, 1)))
+    try:
+        at = run("views/Kinds.py", {"model": "tiny-cond"})
+        assert not at.exception
+        charts = _charts(at)
+        assert len(charts) == 1
+        spec = json.loads(charts[0].proto.spec)
+        assert spec["mark"]["type"] == "rect" and spec["encoding"]["href"] == {"field": "link"}
+        assert "pose × item coverage" in " ".join(c.value for c in at.caption)
+    finally:
+        for f in ("eval.json", "detectable.png"):
+            (folder / f).unlink(missing_ok=True)
+
+
 def test_the_kinds_page_draws_one_seed_in_every_kind_and_explains_itself_for_other_models():
     at = run("views/Kinds.py", {"model": "tiny-cond", "down": "pose", "across": "coat"})
     assert not at.exception and len(images(at)) == 1
@@ -112,6 +131,7 @@ def test_the_kinds_page_draws_one_seed_in_every_kind_and_explains_itself_for_oth
     assert images(at) != first
     plain = run("views/Kinds.py", {"model": "tiny"})
     assert not plain.exception and "is not conditional" in plain.info[0].value
+    assert "No pose × item shares" in " ".join(c.value for c in plain.caption)      # no eval yet
 
 
 def test_broken_checkpoint_shows_an_error_card_and_others_still_work():

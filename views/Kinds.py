@@ -1,4 +1,5 @@
-"""Every kind of cat a conditional model draws: one label attribute down, another across, one seed throughout."""
+"""Every kind of cat: how often a model draws each pose x item against the data, and for a conditional
+model one seed in every kind."""
 import numpy as np
 import streamlit as st
 
@@ -6,9 +7,21 @@ from catgan import ui
 
 entry, g = ui.model_page(
     "Kinds of cat",
-    "A conditional model draws the kind of cat it is asked for. Each row holds one value of the attribute "
-    "down the side, each column one of the attribute across; every cell is the same seed, so what changes "
-    "from cell to cell is the label alone. The sidebar's kind of cat holds the other attributes.")
+    "Which kinds of cat a model draws, and how often: each pose × item pair's share of its samples against "
+    "its share of the training stickers, from the model's evaluation (Report card).")
+
+report = entry.eval_report()
+pairs = report.get("detect", {}).get("pairs")
+if pairs:
+    labels = report.get("labels", {})
+    ui.kinds_heatmap(pairs, entry.name, g.labels is not None)
+    coverage, kl = labels.get("mode_coverage", float("nan")), labels.get("kl_real_to_generated", float("nan"))
+    st.caption(f"pose × item coverage {coverage:.3f} (the pairs drawn at least a quarter as often as the data has "
+               f"them), KL(real ‖ drawn) {kl:.3f}" + (". Click a cell to open that kind on Home."
+                                                     if g.labels is not None else "."))
+else:
+    st.caption("No pose × item shares for this model yet: they come with its evaluation "
+               f"(`catgan eval {entry.path}`, of a model of the stickers).")
 
 if g.labels is None:
     st.info(f"**{entry.name}** is not conditional: it draws whatever kind of cat its latent lands on. Train a "
@@ -16,6 +29,10 @@ if g.labels is None:
     ui.link_notice()
     st.stop()
 
+st.subheader("One seed, every kind")
+st.write("Each row holds one value of the label down the side, each column one of the label across; every "
+         "cell is the same seed, so what changes from cell to cell is the label alone. The sidebar's kind of "
+         "cat holds the other labels.")
 space = g.labels
 controls, view = st.columns([1, 3])
 with controls:
