@@ -375,8 +375,8 @@ def kinds_heatmap(pairs: list[dict], model: str, conditional: bool) -> None:
     cells = [{**p, "ratio": min(p["ratio"], 3.0), "shares": f"{p['generated']:.1%} drawn, {p['real']:.1%} real",
               **({"link": f"./?model={model}&pose={p['pose']}&item={p['item']}"} if conditional else {})}
              for p in pairs]
-    encoding = {"x": {"field": "item", "type": "nominal", "sort": None, "title": "item"},
-                "y": {"field": "pose", "type": "nominal", "sort": None, "title": "pose"},
+    encoding = {"x": {"field": "item", "type": "nominal", "sort": list(render.ITEMS), "title": "item"},
+                "y": {"field": "pose", "type": "nominal", "sort": list(render.POSES), "title": "pose"},
                 "color": {"field": "ratio", "type": "quantitative", "title": "drawn / real",
                           "scale": {"scheme": "redblue", "reverse": True, "domainMid": 1, "domain": [0, 2]}},
                 "tooltip": [{"field": f} for f in ("pose", "item", "shares")]}
