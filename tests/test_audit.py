@@ -321,3 +321,23 @@ def test_a_card_names_its_data_and_parents_without_the_training_machines_paths(t
     assert _short_path("/root/.cache/catgan/runs/s11/sg2/points/step_0010157.safetensors") == \
         "runs/s11/sg2/points/step_0010157.safetensors"
     assert _short_path("checkpoints/began-stickers64/long-run/model.safetensors").startswith("checkpoints/")
+
+
+def test_diversity_within_a_kind_catches_one_cat_per_kind():
+    from catgan.audit.modes import within_pair_diversity
+    rng = np.random.default_rng(0)
+    names = {"pose": ["a", "b"], "item": ["x", "y"]}
+    pose, item = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
+    real = rng.standard_normal((400, 8)) + 4 * np.stack([pose, item], 1).repeat(4, 1)
+    fake = rng.standard_normal((400, 8)) + 4 * np.stack([pose, item], 1).repeat(4, 1)
+    varied = within_pair_diversity(real, pose, item, fake, pose, item, names)
+    one_each = fake.copy()
+    for p in range(2):                   # every sample of a kind is the same cat
+        for i in range(2):
+            one_each[(pose == p) & (item == i)] = fake[(pose == p) & (item == i)][0]
+    collapsed = within_pair_diversity(real, pose, item, one_each, pose, item, names)
+    assert varied["pairs_measured"] == collapsed["pairs_measured"] == 4
+    assert varied["coverage"] > 0.7 and varied["recall"] > 0.7
+    assert collapsed["coverage"] < 0.2 and collapsed["recall"] < 0.2
+    assert within_pair_diversity(real[:10], pose[:10], item[:10], fake[:10], pose[:10], item[:10], names) == {
+        "pairs_measured": 0}

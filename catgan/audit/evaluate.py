@@ -18,7 +18,7 @@ from tqdm import tqdm
 from catgan.audit import degrade, detect, spectrum, sticker_space, tells, truncation
 from catgan.audit.failures import seed_labels, seed_latents
 from catgan.audit.metrics import fid, kid, prdc
-from catgan.audit.modes import label_agreement, label_measures, pair_table
+from catgan.audit.modes import label_agreement, label_measures, pair_table, within_pair_diversity
 from catgan.audit.neighbors import build_index, memorisation_rate
 from catgan.audit.spaces import FeatureSpace, dataset_features, dataset_key, rho, spaces_for
 from catgan.data.dataset import Dataset, cache_root, dataset_for, resolve_dataset
@@ -213,10 +213,11 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
     images = generate(g, n, progress)
     report = {"model": str(checkpoint), "family": g.family, "step": g.meta.get("step"), "dataset": str(ds.path),
               "n_real": len(ref), "n_fake": n, "spaces": {}}
+    features = {}                 # space -> (real, generated) features
     for space in [s for s in spaces_for(ds) if not spaces or s.key in spaces]:
         real = dataset_features(ds, space, progress=progress)[ref]
-        report["spaces"][space.key] = {"space": space.description,
-                                       **space_metrics(real, space.features(images, progress=progress)),
+        features[space.key] = real, space.features(images, progress=progress)
+        report["spaces"][space.key] = {"space": space.description, **space_metrics(*features[space.key]),
                                        **floor_and_ladder(ds, space, n, progress)}
     report["detail"] = detail(ds, images, n)
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
@@ -232,6 +233,10 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
                                        f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}
     if ds.labels and "sticker" in report["spaces"]:
         report["labels"] = label_measures(ds, images, check=ref[:RHO_N], fake_labels=fake_labels)
+        real_f, fake_f = features["sticker"]
+        report["labels"]["within_pair"] = within_pair_diversity(
+            real_f, np.asarray(ds.labels["pose"])[ref], np.asarray(ds.labels["item"])[ref],
+            fake_f, fake_labels["pose"], fake_labels["item"], ds.label_names)
         if g.labels is not None and set(g.labels.names) <= set(fake_labels):     # drawn as asked?
             asked = seed_labels(g, range(EVAL_SEED, EVAL_SEED + n))
             report["labels"]["agreement"] = label_agreement(asked, {a: fake_labels[a] for a in asked})

@@ -69,6 +69,34 @@ def label_agreement(asked: dict[str, np.ndarray], read: dict[str, np.ndarray]) -
     return out
 
 
+MIN_PER_PAIR = 20     # a pair's within-label diversity is measured where both sides have this many images
+
+
+def within_pair_diversity(real_f, real_pose, real_item, fake_f, fake_pose, fake_item,
+                          names: dict[str, list[str]]) -> dict:
+    """Diversity within each kind: recall and coverage (k-NN balls in a feature space) of each pose x item
+    pair's samples against that pair's real images, so a model that draws one cat per kind is caught even
+    where its mix of kinds is right. The means over the pairs with MIN_PER_PAIR images on both sides, and
+    the three least diverse pairs."""
+    from catgan.audit.metrics import prdc
+    n_item = len(names["item"])
+    pair_r = np.asarray(real_pose) * n_item + np.asarray(real_item)
+    pair_f = np.asarray(fake_pose) * n_item + np.asarray(fake_item)
+    rows = []
+    for pair in np.unique(pair_r):
+        r, f = np.asarray(real_f)[pair_r == pair], np.asarray(fake_f)[pair_f == pair]
+        if min(len(r), len(f)) < MIN_PER_PAIR:
+            continue
+        m = prdc(r, f)
+        rows.append({"pose": names["pose"][pair // n_item], "item": names["item"][pair % n_item],
+                     "recall": round(m["recall"], 3), "coverage": round(m["coverage"], 3), "n": int(len(f))})
+    if not rows:
+        return {"pairs_measured": 0}
+    return {"pairs_measured": len(rows), "recall": round(float(np.mean([r["recall"] for r in rows])), 4),
+            "coverage": round(float(np.mean([r["coverage"] for r in rows])), 4),
+            "least_diverse": sorted(rows, key=lambda r: r["coverage"])[:3]}
+
+
 RARE_RATIO = 0.5      # a pair is drawn rarely when its generated share is under half its real share
 MIN_JUDGED = 20       # a pair's caught share is shown only when the detector judged this many of its samples
 
