@@ -86,6 +86,7 @@ class LoadedGenerator:
     _shell: float | None = None
     kind: dict[str, int | None] | None = None     # a conditional model's held label values (None: any)
     _centre: np.ndarray | None = None
+    _label_centres: dict | None = None
 
     @property
     def space(self) -> str:
@@ -105,13 +106,16 @@ class LoadedGenerator:
         after z ([z, c]: blends, arithmetic and directions then act on the label too)."""
         return self.latent_dim + (self.labels.dim if self.labels is not None and self.space == "z" else 0)
 
-    def latents(self, seed: int, n: int = 1, fixed: dict[str, int | None] | None = None) -> np.ndarray:
+    def latents(self, seed: int, n: int = 1, fixed: dict[str, int | None] | None = None,
+                psi: float = 1.0) -> np.ndarray:
         """The explorer latents of a seed: its N(0, 1) z, reproducible on every machine, in this model's space
         (a conditional model's seed also draws its labels from the data's mix, holding this view's kind and
-        the attributes `fixed` gives)."""
+        the attributes `fixed` gives), truncated by `psi` (a conditional model's towards each label's mean)."""
         g = torch.Generator().manual_seed(int(seed))
         z = torch.randn(n, self.latent_dim, generator=g).numpy()
-        return self.from_z(z, label_seed=seed, rows=self.label_rows(n, seed, fixed) if fixed else None)
+        rows = self.label_rows(n, seed, fixed)
+        out = self.from_z(z, rows=rows)
+        return out if psi == 1 else self.truncate(out, psi, rows)
 
     def random_latents(self, n: int, seed: int = 0) -> np.ndarray:
         """n random explorer latents (numpy's generator: directions, inversion's random starts)."""
@@ -182,6 +186,8 @@ class LoadedGenerator:
         if self._centre is None:
             z = np.random.default_rng(CENTRE_SEED).standard_normal((1000, self.latent_dim)).astype(np.float32)
             self._centre = self.from_z(z, label_seed=CENTRE_SEED).mean(0)
+            if self.space == "z":                  # z's own mean is 0; the labels' is their mix
+                self._centre[:self.latent_dim] = 0
         return self._centre
 
     def kind_change(self, attribute: str, old: int, new: int) -> np.ndarray:
@@ -190,10 +196,26 @@ class LoadedGenerator:
         held = dict(self.kind or {})
         return self.with_kind({**held, attribute: new}).centre() - self.with_kind({**held, attribute: old}).centre()
 
-    def truncate(self, latents: np.ndarray, psi: float) -> np.ndarray:
-        """The truncation trick on explorer latents: psi of the way from the origin (`centre`: the kind's
-        mean for a conditional model) to each latent."""
-        centre = self.centre()
+    def label_centres(self, rows: np.ndarray) -> np.ndarray:
+        """Each label's mean latent (N x explorer_dim): in W the mean of 1,000 fixed z mapped with it, in z
+        [0, c]. Truncation pulls a conditional model's latent towards its own label's."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1, len(self.labels.names))
+        if self._label_centres is None:
+            self._label_centres = {}
+        z = np.random.default_rng(CENTRE_SEED).standard_normal((1000, self.latent_dim)).astype(np.float32)
+        for row in {tuple(r) for r in rows.tolist()} - set(self._label_centres):
+            if self.space == "z":
+                self._label_centres[row] = np.concatenate([np.zeros(self.latent_dim, np.float32),
+                                                           self.labels.vectors([row])[0].numpy()])
+            else:
+                self._label_centres[row] = self.from_z(z, rows=np.repeat([row], len(z), axis=0)).mean(0)
+        return np.stack([self._label_centres[tuple(r)] for r in rows.tolist()]).astype(np.float32)
+
+    def truncate(self, latents: np.ndarray, psi: float, rows: np.ndarray | None = None) -> np.ndarray:
+        """The truncation trick on explorer latents: psi of the way from the origin to each latent. The
+        origin is `centre` (a conditional model's kind's mean), or with `rows` (each latent's label) that
+        label's own mean latent."""
+        centre = self.centre() if rows is None or self.labels is None else self.label_centres(rows)
         return (centre + (np.asarray(latents, dtype=np.float32) - centre) * psi).astype(np.float32)
 
     def latent_shell(self) -> float:

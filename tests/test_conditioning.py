@@ -110,15 +110,11 @@ def test_cond_on_a_dataset_without_labels_is_refused_by_name(tmp_path, tiny_cfg)
         Trainer(tiny_cfg("dcgan", cond="colour"))
 
 
-def test_a_conditional_stylegan2_samples_through_the_explorer_a_seed_its_own_labels(tiny_cfg, tmp_path):
+def test_a_conditional_stylegan2_samples_through_the_explorer_a_seed_its_own_labels(tiny_cfg):
     """In W a label lives in w (mapping(z, c)), so every page draws a conditional model unchanged: a seed
-    draws its labels from the data's mix, the same on every load; a z-space conditional family and the web
-    export refuse by name until the kind-of-cat picker comes."""
+    draws its labels from the data's mix, the same on every load; a kind holds some of them."""
     from catgan import load_generator
-    from catgan.checkpoint import CheckpointError
-    from catgan.web.export import WebExportError, export_web
-    cfg = tiny_cfg("stylegan2", out="cond", steps=2, cond="labels", overrides={**TINY["stylegan2"],
-                                                                                 "cond_ramp_kimg": 0})
+    cfg = tiny_cfg("stylegan2", out="cond", steps=2, cond="labels")
     train(cfg)
     g = load_generator(f"{cfg.out}/{CHECKPOINT}", device="cpu", with_critic=True)
     assert g.labels is not None and g.labels.dim == 20
@@ -131,10 +127,11 @@ def test_a_conditional_stylegan2_samples_through_the_explorer_a_seed_its_own_lab
     assert (sleeping.label_rows(64, 3)[:, pose] == g.labels.attributes["pose"].index("sleeping")).all()
     assert sleeping.net is g.net and g.kind is None                                   # the same nets, g untouched
     assert not np.array_equal(sleeping.latents(3, 4), g.latents(3, 4))
+    rows = g.label_rows(4, 3)                                        # truncation pulls towards each label's mean w
+    assert np.allclose(g.latents(3, 4, psi=0.0), g.label_centres(rows), atol=1e-6)
+    assert np.allclose(g.latents(3, 4, psi=0.5), (g.latents(3, 4) + g.label_centres(rows)) / 2, atol=1e-5)
     by_index = g.with_kind({"pose": g.labels.attributes["pose"].index("sleeping")})
     assert np.array_equal(sleeping.latents(3, 4), by_index.latents(3, 4))
-    with pytest.raises(WebExportError, match="conditional model"):
-        export_web(f"{cfg.out}/{CHECKPOINT}", tmp_path / "site")
 
 
 @pytest.mark.parametrize("model", ["dcgan", "began", "pgwgan"])
@@ -160,6 +157,9 @@ def test_a_conditional_model_in_z_is_explored_with_its_label_after_z(model, tiny
     assert centre[col] == 1 and np.abs(centre[:g.latent_dim]).max() < 0.2
     assert np.allclose(sleeping.truncate(z, 1.0), z) and np.allclose(sleeping.truncate(z, 0.0), centre[None])
     assert sleeping.from_three([0.5, 0, 0]).shape == (g.explorer_dim,)
+    half = g.latents(3, 4, psi=0.5)                  # truncation keeps each seed's own label
+    assert np.allclose(half[:, :g.latent_dim], 0.5 * z[:, :g.latent_dim], atol=1e-6)
+    assert np.array_equal(half[:, g.latent_dim:], z[:, g.latent_dim:])
 
 
 def test_a_stylegan2_run_saved_before_the_nets_were_split_is_refused_on_resume_and_continues_by_init_from(

@@ -31,7 +31,7 @@ if stored is not None:
     base = g.truncate(stored, scale)
     left.info(f"Base: your stored latent `{st.query_params['z']}` (the base seed is ignored).")
 else:
-    base = g.truncate(g.latents(base_seed, 1)[0], scale) if base_seed >= 0 else g.centre()
+    base = g.latents(base_seed, 1, psi=scale)[0] if base_seed >= 0 else g.centre()
 z = g.from_three(nums, base)
 st.session_state["explorer_z"] = z          # the Nearest neighbours page can check this exact image
 with right:

@@ -22,7 +22,7 @@ for entry, report in reports.values():
     g = ui.load(entry)
     if g is not None:
         scale = ui.recommended_scale(entry)
-        ui.show_grid(ui.generate(g, g.truncate(g.latents(0, 8), scale)), cols=8, scale=2,
+        ui.show_grid(ui.generate(g, g.latents(0, 8, psi=scale)), cols=8, scale=2,
                      caption=f"seeds 0-7 at {'ψ' if g.space == 'w' else 'scale'} {scale:g}")
     det = report.get("detect", {})
     if "most_detectable" not in det:

@@ -43,7 +43,7 @@ c4.button("New batch", on_click=_new_batch, width="stretch")
 if g.space == "w":
     st.caption(ui.W_NOTE)
 
-z = g.truncate(g.latents(seed, n), scale)
+z = g.latents(seed, n, psi=scale)
 scale_name = "ψ" if g.space == "w" else "scale"
 ui.show_grid(ui.generate(g, z), cols=8 if n >= 32 else min(n, 8), caption=f"seed {seed}, {n} samples, {scale_name} {scale}")
 ui.link_notice()

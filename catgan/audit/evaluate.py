@@ -175,7 +175,7 @@ def truncation_model(checkpoint: str | Path, data: str | None = None, out: str |
     the model recommends; written into its eval.json (the rest kept)."""
     g, ds = model_and_data(checkpoint, data)
     z = seed_latents(g, range(EVAL_SEED, EVAL_SEED + p.n_train + p.n_test))
-    result = truncation.sweep(g.generate, z, ds, p=p, progress=progress, centre=g.centre())
+    result = truncation.sweep(g.generate, z, ds, p=p, progress=progress, centre=_centres(g, len(z)))
     target = Path(out) if out else Path(checkpoint).parent / EVAL_FILE
     saved = _merge(target, g, ds, checkpoint, "truncation", result)
     return {"model": str(checkpoint), "step": g.meta.get("step"), **result, "saved": saved}
@@ -194,6 +194,15 @@ def _merge(target: Path, g, ds: Dataset, checkpoint, key: str, value: dict) -> s
     report[key] = value
     atomic_write_json(target, report)
     return f"written into {target}"
+
+
+def _centres(g, n: int) -> np.ndarray | float:
+    """Where the truncation sweep pulls the first n evaluation seeds' latents: 0, or for a conditional model
+    each seed's own label's mean latent."""
+    if g.labels is None:
+        return 0.0
+    labels = seed_labels(g, range(EVAL_SEED, EVAL_SEED + n))
+    return g.label_centres(np.stack([labels[a] for a in g.labels.names], axis=1))
 
 
 def generate(g, n: int, progress: bool = True) -> np.ndarray:
@@ -227,7 +236,7 @@ def evaluate(checkpoint: str | Path, data: str | None = None, n: int = 5000, mem
         report["detect"] = detect_report(ds, images, target.parent / DETECTABLE_FILE, progress, protocol,
                                          fake_labels)
         report["truncation"] = truncation.sweep(g.generate, seed_latents(g, range(EVAL_SEED, EVAL_SEED + need)), ds,
-                                                p=protocol.one_fit(), centre=g.centre())
+                                                p=protocol.one_fit(), centre=_centres(g, need))
     else:
         report["detect"] = {"skipped": f"detectability needs {need} samples and {2 * need} real images; "
                                        f"this eval drew {n} of {len(ds)} (run it with --n {need} or more)"}

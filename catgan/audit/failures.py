@@ -81,8 +81,7 @@ def find_collapse(g: LoadedGenerator, index: NeighbourIndex, n: int = 256, first
 
 def out_of_range(g: LoadedGenerator, seed: int = 0, scales=(1.0, 2.0, 4.0, 8.0)) -> list[Failure]:
     """The same latent pushed far outside N(0, I): the first seed's garbled colours."""
-    z = g.latents(seed, 1)
-    images = g.generate(np.concatenate([g.truncate(z, s) for s in scales]))
+    images = g.generate(np.concatenate([g.latents(seed, 1, psi=s) for s in scales]))
     return [Failure("out_of_range", g.path.parent.name, seed, float(s), image=im) for s, im in zip(scales, images)]
 
 
