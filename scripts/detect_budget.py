@@ -66,10 +66,12 @@ def main():
                       f"stopped at {f['steps']} ({f['reason']}{'' if f['learnt'] else ', never learnt'})"
                       f"{'' if ran == ceiling else f', the fit run at {ran}'}  [{r['seconds']} s]", flush=True)
             here = [x for x in rows if x["pair"] == name and x["ceiling"] == ceiling]
-            learnt = [x["accuracy"] for x in here if x["fit"]["learnt"]] or [x["accuracy"] for x in here]
-            err = np.std(learnt, ddof=1) / np.sqrt(len(learnt)) if len(learnt) > 1 else detect.FIT_SD
-            print(f"{name:<24} ceiling {ceiling:>5}: {np.mean(learnt):.3f} ± {err:.3f} over {len(learnt)} fits that "
-                  "learnt", flush=True)
+            learnt = [x["accuracy"] for x in here if x["fit"]["learnt"]]
+            read = learnt or [x["accuracy"] for x in here]
+            err = np.std(read, ddof=1) / np.sqrt(len(read)) if len(read) > 1 else detect.FIT_SD
+            print(f"{name:<24} ceiling {ceiling:>5}: {np.mean(read):.3f} ± {err:.3f} over "
+                  + (f"the {len(learnt)} fits that learnt" if learnt else f"{len(read)} fits, none of which learnt"),
+                  flush=True)
             if a.out:
                 atomic_write_json(a.out, {"protocol": base.key(), "rows": rows})
 
