@@ -150,11 +150,14 @@ class LabelEmbedding(nn.Module):
 class Projection(nn.Module):
     """The projection discriminator's label term (Miyato & Koyama 2018): <h, embed(c)> / sqrt(dim) for D's
     last hidden features h, added to its unconditional logit, times the conditioning strength. The
-    embedding starts at zero: D's first judgement is its unconditional one."""
+    embedding starts at zero (D's first judgement is its unconditional one) and learns at 0.01 of the rate,
+    as stylegan2-ada-pytorch's discriminator maps its labels: at the full rate, from an unconditional
+    parent, D learnt to check labels long before G learnt to follow them (D(G(z)) 0.22 -> 0.10 in 50 k
+    images, label agreement at chance) and the samples got worse (FD 5.2 -> 6.9)."""
 
-    def __init__(self, label_dim: int, dim: int):
+    def __init__(self, label_dim: int, dim: int, lr_mul: float = 0.01):
         super().__init__()
-        self.embed = EqLinear(label_dim, dim, gain=1.0)
+        self.embed = EqLinear(label_dim, dim, gain=1.0, lr_mul=lr_mul)
         nn.init.zeros_(self.embed.weight)
         self.register_buffer("strength", torch.ones(()))
         self.norm = 1 / math.sqrt(dim)
