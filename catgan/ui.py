@@ -145,6 +145,8 @@ COND_NOTE = {
 
 
 def scale_label(g: LoadedGenerator) -> str:
+    if g.labels is not None:
+        return "ψ (truncation towards its label's mean w)" if g.space == "w" else "Latent scale (towards its label's mean)"
     return "ψ (truncation towards the mean w)" if g.space == "w" else "Latent scale (truncation)"
 
 
