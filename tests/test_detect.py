@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from catgan.audit import degrade, detect, tells
 from catgan.runs import best_row
@@ -335,3 +336,21 @@ def test_stop_while_a_quality_point_fits_its_detector_stops_within_seconds_and_k
     assert time.time() - stopped_at[0] < 10
     assert result["state"] == "stopped" and read_status(t.out)["state"] == "stopped"
     assert (t.out / CHECKPOINT).exists() and not (t.out / quality.QUALITY).exists()
+
+
+def test_the_stopping_rule_keeps_the_best_weights_from_the_first_judgement_and_stops_after_its_halvings():
+    """The validation losses one fit on the default's samples logged (every 100 steps): it takes off at
+    step 800, improves to step 900, then plateaus: two halvings, then it stops at 1,500 with step 900's
+    weights. (An infinite first best once kept step 100's weights and never took off.)"""
+    losses = [0.6863, 0.691, 0.6878, 0.6779, 0.6718, 0.6734, 0.6916, 0.6703, 0.6619, 0.6705, 0.6772, 0.693,
+              0.6953, 0.6787, 0.688, 0.7249, 0.74, 0.76]
+    images = torch.zeros(10, 3, 8, 8)
+    rule = detect._Validation(images, images, torch.Generator().manual_seed(0), detect.Protocol(converge=True))
+    net, log = torch.nn.Linear(1, 1), detect.FitLog()
+    for i, loss in enumerate(losses):
+        step = 100 * (i + 1)
+        torch.nn.init.constant_(net.weight, step)                 # the weights say which step they are from
+        if rule.should_stop(loss, net, log):
+            break
+    assert step == 1500 and log.reason == "converged" and rule.halvings == 2
+    assert rule.best == 0.6619 and float(rule.best_state["weight"]) == 900

@@ -262,19 +262,22 @@ class _Validation:
         log.val_loss.append(loss)
         log.val_acc.append(acc)
         log.val_images = len(logits_)
+        return self.should_stop(loss, net, log)
+
+    def should_stop(self, loss: float, net: nn.Module, log: FitLog) -> bool:
+        """The rule on one judgement's validation loss: keep the best weights, halve the rate on a plateau
+        after take-off, stop after HALVINGS halvings (or once the loss is SEPARATED twice in a row)."""
         self.perfect = self.perfect + 1 if loss < SEPARATED else 0
         if self.perfect >= PATIENCE:            # it tells nearly every held-out image apart: little left to learn
             log.reason = "converged"
             if loss < self.best:
                 self.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             return True
-        if loss < self.best - max(1e-3, 0.01 * self.best):
+        if loss < self.best - max(1e-3, 0.01 * self.best) or not math.isfinite(self.best):
             self.best, self.since = loss, 0
             self.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         else:
             self.since += 1
-        if self.best_state is None:
-            self.best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
         if not self.took_off:
             self.took_off = self.best < math.log(2) - TAKEOFF
             if not self.took_off:              # a late take-off is still a take-off: wait for it up to the ceiling
