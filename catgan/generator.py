@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +86,7 @@ class LoadedGenerator:
     _shell: float | None = None
     kind: dict[str, int | None] | None = None     # a conditional model's held label values (None: any)
     _centre: np.ndarray | None = None
-    _label_centres: dict | None = None
+    _label_centres: dict = field(default_factory=dict)   # label -> its mean latent; shared by every kind's view
 
     @property
     def space(self) -> str:
@@ -184,11 +184,14 @@ class LoadedGenerator:
         if self.labels is None:
             return np.zeros(self.explorer_dim, np.float32)
         if self._centre is None:
-            z = np.random.default_rng(CENTRE_SEED).standard_normal((1000, self.latent_dim)).astype(np.float32)
-            self._centre = self.from_z(z, label_seed=CENTRE_SEED).mean(0)
+            self._centre = self.from_z(self._centre_z(), label_seed=CENTRE_SEED).mean(0)
             if self.space == "z":                  # z's own mean is 0; the labels' is their mix
                 self._centre[:self.latent_dim] = 0
         return self._centre
+
+    def _centre_z(self) -> np.ndarray:
+        """The 1,000 fixed z the origin and the label centres average over."""
+        return np.random.default_rng(CENTRE_SEED).standard_normal((1000, self.latent_dim)).astype(np.float32)
 
     def kind_change(self, attribute: str, old: int, new: int) -> np.ndarray:
         """The latent step that turns one value of a label attribute into another (latent arithmetic on
@@ -200,9 +203,7 @@ class LoadedGenerator:
         """Each label's mean latent (N x explorer_dim): in W the mean of 1,000 fixed z mapped with it, in z
         [0, c]. Truncation pulls a conditional model's latent towards its own label's."""
         rows = np.asarray(rows, dtype=np.int64).reshape(-1, len(self.labels.names))
-        if self._label_centres is None:
-            self._label_centres = {}
-        z = np.random.default_rng(CENTRE_SEED).standard_normal((1000, self.latent_dim)).astype(np.float32)
+        z = self._centre_z()
         for row in {tuple(r) for r in rows.tolist()} - set(self._label_centres):
             if self.space == "z":
                 self._label_centres[row] = np.concatenate([np.zeros(self.latent_dim, np.float32),
