@@ -101,6 +101,21 @@ def test_labels_ramp_in_over_cond_ramp_kimg_when_asked(tiny_cfg):
     assert run.label_strength() == 1.0
 
 
+def test_the_generator_follows_labels_only_after_d_has_read_them_for_cond_g_after_kimg(tiny_cfg):
+    run = Trainer(tiny_cfg("dcgan", cond="labels", overrides={**TINY["dcgan"], "cond_g_after_kimg": 1}))
+    assert run.label_strength("D") == 1.0 and run.label_strength("G") == 0.0 == run.label_strength("G_ema")
+    run.step = 1000 // 8 - 1                                   # just short of 1 k images at batch 8
+    assert run.label_strength("G") == 0.0
+    run.step = 1000 // 8
+    assert run.label_strength("G") == 1.0
+    waiting = Trainer(tiny_cfg("stylegan2", out="wait", steps=3, cond="labels",
+                               overrides={**TINY["stylegan2"], "cond_g_after_kimg": 1}))
+    waiting.run()                               # 24 images: D reads labels, G's label weights do not move
+    nets = waiting.family.nets
+    assert not nets["G"].mapping.embed.into.weight.any()
+    assert nets["D"].project.embed.weight.any()
+
+
 def test_cond_on_a_dataset_without_labels_is_refused_by_name(tmp_path, tiny_cfg):
     images = np.full((40, 32, 32, 3), 255, np.uint8)
     bare = write_dataset(tmp_path / "bare", images, {"source": "folder"})

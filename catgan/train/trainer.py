@@ -379,11 +379,16 @@ class Trainer:
             keep = [ln for ln in path.read_text().splitlines() if line_step(ln) is not None and line_step(ln) <= step]
             atomic_write_bytes(path, ("\n".join(keep) + "\n" if keep else "").encode())
 
-    def label_strength(self) -> float:
-        """How far the labels are in (1 once `cond_ramp_kimg` thousand images past where they started)."""
-        ramp = (self.model_cfg.get("cond_ramp_kimg") or 0) * 1000
+    def label_strength(self, net: str = "D") -> float:
+        """How far the labels are in for `net` ("G", "G_ema" or "D"): ramped from 0 to 1 over `cond_ramp_kimg`
+        thousand images from where they started; a generator's wait at 0 for the first `cond_g_after_kimg`
+        thousand, so it only follows labels once D has learnt to read them (before that its label weights'
+        gradients are noise, which Adam turns into steps as large as a signal's)."""
         images = (self.step - self.cond_from) * self.model_cfg["batch"] * self.dist.world
-        return 1.0 if not ramp else min(1.0, max(0.0, images / ramp))
+        if net.startswith("G"):
+            images -= (self.model_cfg.get("cond_g_after_kimg") or 0) * 1000
+        ramp = (self.model_cfg.get("cond_ramp_kimg") or 0) * 1000
+        return float(images >= 0) if not ramp else min(1.0, max(0.0, images / ramp))
 
     def sample(self, z: torch.Tensor, c: torch.Tensor | None = None) -> np.ndarray:
         """uint8 samples of the sampling net (eval mode) at the run's resolution; labels c where conditional."""
@@ -479,8 +484,8 @@ class Trainer:
             labels = None
             if self.labels:
                 labels = self.family.label_table[self.batches.indices(self.step).to(self.dist.device)]
-                for net in self.family.nets.values():
-                    set_label_strength(net, self.label_strength())
+                for name, net in self.family.nets.items():
+                    set_label_strength(net, self.label_strength(name))
             with self._rates_scaled(self.warmup()):
                 metrics = self.family.train_step(real, _step_generator(cfg.seed, self.step, self.dist.rank),
                                                  self.step, labels)
