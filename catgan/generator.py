@@ -251,8 +251,10 @@ class LoadedGenerator:
         return torch.cat(out).numpy() if out else np.zeros((0, self.resolution, self.resolution, 3), np.uint8)
 
     @torch.inference_mode()
-    def realism(self, images: np.ndarray) -> np.ndarray:
-        """The model's own judgement of each image (higher = more real); needs the critic."""
+    def realism(self, images: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The model's own judgement of each image (higher = more real); needs the critic. A conditional
+        critic judges each image against its label `rows` (index rows, as training did), or against the
+        data's average label where there are none (a photo, a real sticker)."""
         if self.critic is None:
             raise ValueError(f"{self.path.name} ships no discriminator, so its samples cannot be ranked by it")
         x = from_uint8(images).to(self.device)
@@ -260,15 +262,18 @@ class LoadedGenerator:
         if "level" in kw:            # a growing critic saved before its last stage sees its own resolution
             x = torch.nn.functional.adaptive_avg_pool2d(x, 4 * 2 ** kw["level"])
         fam = get_family(self.family)
-        space = self.labels
-        if space is not None:          # a conditional critic judges against the data's average label
-            rows = [label for label, _ in space.mix]
-            mean = (space.vectors(rows) * torch.tensor([share for _, share in space.mix])[:, None]).sum(0)
-            kw = {**kw, "c": mean[None].to(self.device)}
+        space, c = self.labels, None
+        if space is not None and rows is not None:
+            c = space.vectors(np.asarray(rows)).to(self.device)
+        elif space is not None:
+            mix = [label for label, _ in space.mix]
+            c = (space.vectors(mix) * torch.tensor([share for _, share in space.mix])[:, None]).sum(0)[None]
+            c = c.expand(len(x), -1).to(self.device)
 
-        def judge(v):
-            return self.critic(v, **{k: (a.expand(len(v), -1) if k == "c" else a) for k, a in kw.items()})
-        return torch.cat([fam.realism(judge, x[i:i + self.batch]) for i in range(0, len(x), self.batch)]).cpu().numpy()
+        def judge(v, i):
+            return self.critic(v, **kw) if c is None else self.critic(v, c=c[i:i + len(v)], **kw)
+        return torch.cat([fam.realism(lambda v, i=i: judge(v, i), x[i:i + self.batch])
+                          for i in range(0, len(x), self.batch)]).cpu().numpy()
 
 
 def load_generator(path: str | Path, device: str | torch.device | None = None,

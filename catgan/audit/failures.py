@@ -43,7 +43,8 @@ def worst_samples(g: LoadedGenerator, n: int = 256, k: int = 16, first_seed: int
         raise ValueError(f"asked for the worst {k} of only {n} samples")
     seeds = np.arange(first_seed, first_seed + n)
     images = g.generate(seed_latents(g, seeds))
-    scores = g.realism(images)
+    rows = None if g.labels is None else np.concatenate([g.label_rows(1, int(s)) for s in seeds])
+    scores = g.realism(images, rows)      # a conditional critic judges each sample against its own label
     order = np.argsort(scores)[:k]
     return [Failure("worst", g.path.parent.name, int(seeds[i]), score=float(scores[i]), image=images[i])
             for i in order]
