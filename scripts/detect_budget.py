@@ -4,7 +4,7 @@ For each model's samples and each ladder rung (real stickers made slightly worse
 at every ceiling, three fits each, on the embedded stickers' judged half:
 
     .venv/bin/python scripts/detect_budget.py checkpoints/stylegan2-stickers64/model.safetensors \\
-        --rungs blur_1px real --ceilings 2400,4800 --out budget.json
+        --rungs blur_1px real --ceilings 3000,6000 --out budget.json
 
 prints one row per fit and per (pair, ceiling) the figure ± its error, where each fit stopped and why, and
 which fits never left chance; the JSON (written after every ceiling) keeps every fit's validation curve.
@@ -31,14 +31,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", help="model files whose samples are judged")
     ap.add_argument("--rungs", nargs="*", default=["blur_1px"], choices=list(detect.LADDER_NAMES))
-    ap.add_argument("--ceilings", default="2400,4800", help="step ceilings, comma-separated")
+    ap.add_argument("--ceilings", default="3000,6000", help="step ceilings, comma-separated")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--out", help="JSON with every fit's curve")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    base = detect.Protocol(converge=True, seeds=tuple(int(s) for s in a.seeds.split(",")))
+    base = detect.Protocol.converging(seeds=tuple(int(s) for s in a.seeds.split(",")))
     images = np.asarray(resolve_dataset("stickers", 64).images)
     judged, other = detect.real_halves(images, base)
     need = base.n_train + base.n_test
