@@ -31,9 +31,14 @@ def seed_latents(g: LoadedGenerator, seeds) -> np.ndarray:
     return np.concatenate([g.latents(int(s), 1) for s in seeds])
 
 
+def seed_label_rows(g: LoadedGenerator, seeds) -> np.ndarray:
+    """A conditional model's label for each seed (the one `seed_latents` draws with), as index rows."""
+    return np.concatenate([g.label_rows(1, int(s)) for s in seeds])
+
+
 def seed_labels(g: LoadedGenerator, seeds) -> dict[str, np.ndarray]:
-    """A conditional model's label for each seed (the one `seed_latents` draws with), index per attribute."""
-    rows = np.concatenate([g.label_rows(1, int(s)) for s in seeds])
+    """A conditional model's label for each seed, index per attribute."""
+    rows = seed_label_rows(g, seeds)
     return {a: rows[:, i] for i, a in enumerate(g.labels.names)}
 
 
@@ -43,7 +48,7 @@ def worst_samples(g: LoadedGenerator, n: int = 256, k: int = 16, first_seed: int
         raise ValueError(f"asked for the worst {k} of only {n} samples")
     seeds = np.arange(first_seed, first_seed + n)
     images = g.generate(seed_latents(g, seeds))
-    rows = None if g.labels is None else np.concatenate([g.label_rows(1, int(s)) for s in seeds])
+    rows = None if g.labels is None else seed_label_rows(g, seeds)
     scores = g.realism(images, rows)      # a conditional critic judges each sample against its own label
     order = np.argsort(scores)[:k]
     return [Failure("worst", g.path.parent.name, int(seeds[i]), score=float(scores[i]), image=images[i])
