@@ -270,10 +270,10 @@ class LoadedGenerator:
             c = (space.vectors(mix) * torch.tensor([share for _, share in space.mix])[:, None]).sum(0)[None]
             c = c.expand(len(x), -1).to(self.device)
 
-        def judge(v, i):
-            return self.critic(v, **kw) if c is None else self.critic(v, c=c[i:i + len(v)], **kw)
-        return torch.cat([fam.realism(lambda v, i=i: judge(v, i), x[i:i + self.batch])
-                          for i in range(0, len(x), self.batch)]).cpu().numpy()
+        chunks = range(0, len(x), self.batch)
+        judges = [functools.partial(self.critic, **(kw if c is None else {**kw, "c": c[i:i + self.batch]}))
+                  for i in chunks]
+        return torch.cat([fam.realism(judge, x[i:i + self.batch]) for judge, i in zip(judges, chunks)]).cpu().numpy()
 
 
 def load_generator(path: str | Path, device: str | torch.device | None = None,
